@@ -1,0 +1,2 @@
+export { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "./command.ts";
+export { main } from "./main.ts";

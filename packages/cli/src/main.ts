@@ -1,0 +1,51 @@
+#!/usr/bin/env bun
+import { type Command, UsageError } from "./command.ts";
+import { commands } from "./commands/index.ts";
+
+const HELP = `rho1 — Selective Language Modeling (Rho-1) in TypeScript on Bun
+
+usage: rho1 <command> [options]    (rho1 <command> --help for its options)
+
+commands:
+${commands.map((c: Command) => `  ${c.name.padEnd(16)}${c.summary}`).join("\n")}
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    const pkg = await import("../package.json");
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const command = commands.find((c: Command) => c.name === name);
+  if (!command) {
+    process.stderr.write(`rho1: unknown command '${name}' (rho1 --help lists them)\n`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(`${command.usage.trim()}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`rho1 ${name}: ${error.message}\n`);
+      return 2;
+    }
+    // Typed library errors (SafetensorsError, TokenizerError, ...) carry a message that names the file and
+    // values; print that one line rather than a stack trace unless RHO1_DEBUG is set.
+    const err = error as Error;
+    process.stderr.write(`rho1 ${name}: ${err.name ?? "Error"}: ${err.message}\n`);
+    if (process.env.RHO1_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}
