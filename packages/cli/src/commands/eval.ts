@@ -1,11 +1,105 @@
-import type { Command } from "../command.ts";
+import { join } from "node:path";
+import {
+  DATASET_NAMES,
+  type DatasetName,
+  evaluate,
+  type Generator,
+  isDatasetName,
+  modelGenerator,
+  REPO_DATA_DIR,
+} from "@rho1/math-eval";
+import { loadTokenizer } from "@rho1/tokenizer";
+import { CausalLM, setupBackend } from "@rho1/transformer";
+import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
+import { graderOption } from "./grade.ts";
+
+const DEFAULT_MODEL = join(import.meta.dir, "../../../../models/stories260K");
+
+const USAGE = `usage: rho1 eval --tasks gsm8k,math500,... --out DIR [--model DIR] [--limit N] [--batch-size N]
+                 [--max-new-tokens N] [--grader harness|strict] [--data-dir DIR]
+
+Few-shot chain-of-thought math evaluation, faithful to the harness behind Rho-1's tables: greedy decoding,
+stop at "</s>", "\\n\\nQuestion:", "\\n\\nProblem:" or EOS, the harness's answer extraction and grading.
+Writes DIR/<task>/samples.jsonl (idx, question, gold, pred, score, completion), DIR/<task>/metrics.json
+(num_samples, acc, timeout/empty counts, type_acc, and both graders' accuracies), DIR/summary.{json,md}.
+
+  --model DIR          Hugging Face folder (default: the embedded models/stories260K)
+  --tasks LIST         comma-separated: ${DATASET_NAMES.join(", ")} (math500 is the paper's MATH)
+  --out DIR            output folder
+  --limit N            first N records per task (default: all)
+  --batch-size N       prompts per generate call (default 8)
+  --max-new-tokens N   default 1024 (the harness's max_tokens)
+  --grader KIND        harness (default) or strict
+  --data-dir DIR       test sets and prompts (default: the repository's data/eval, 5 records per task;
+                       point it at ../shared/data/eval for the full sets)`;
+
+export function tasksOption(values: Record<string, unknown>): DatasetName[] {
+  const raw = requireOption(values, "tasks");
+  const tasks = raw
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+  if (tasks.length === 0) throw new UsageError("--tasks expects a comma-separated list, found none");
+  for (const t of tasks)
+    if (!isDatasetName(t))
+      throw new UsageError(`--tasks: unknown task "${t}" (one of ${DATASET_NAMES.join(", ")})`);
+  return tasks as DatasetName[];
+}
 
 export const command: Command = {
   name: "eval",
-  summary: "(not implemented yet)",
-  usage: "rho1 eval: not implemented yet",
-  async run() {
-    process.stderr.write("rho1 eval: not implemented yet\n");
-    return 1;
+  summary: "Few-shot math evaluation (GSM8K, MATH500, ...) faithful to the Rho-1 harness",
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, {
+      model: { type: "string" },
+      tasks: { type: "string" },
+      out: { type: "string" },
+      limit: { type: "string" },
+      "batch-size": { type: "string" },
+      "max-new-tokens": { type: "string" },
+      grader: { type: "string" },
+      "data-dir": { type: "string" },
+    });
+    const tasks = tasksOption(values);
+    const outDir = requireOption(values, "out");
+    const limit =
+      values.limit === undefined ? undefined : numberOption(values, "limit", 0, { integer: true, min: 1 });
+    const batchSize = numberOption(values, "batch-size", 8, { integer: true, min: 1 });
+    const maxNewTokens = numberOption(values, "max-new-tokens", 1024, { integer: true, min: 1 });
+    const grader = graderOption(values);
+    const modelDir = values.model ?? DEFAULT_MODEL;
+
+    await setupBackend();
+    const [model, tokenizer] = await Promise.all([CausalLM.load(modelDir), loadTokenizer(modelDir)]);
+    let tokens = 0;
+    let seconds = 0;
+    const generator: Generator = modelGenerator(model, tokenizer, {
+      maxNewTokens,
+      onBatch: (n, s) => {
+        tokens += n;
+        seconds += s;
+      },
+    });
+    try {
+      const summary = await evaluate({
+        tasks,
+        dataDir: values["data-dir"] ?? REPO_DATA_DIR,
+        outDir,
+        generator,
+        limit,
+        batchSize,
+        grader,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`${summary.table}\n`);
+      if (seconds > 0)
+        process.stderr.write(
+          `generation: ${tokens} new tokens in ${seconds.toFixed(1)} s (${(tokens / seconds).toFixed(1)} tokens/s)\n`,
+        );
+    } finally {
+      model.dispose();
+    }
+    return 0;
   },
 };

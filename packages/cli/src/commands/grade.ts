@@ -1,11 +1,56 @@
-import type { Command } from "../command.ts";
+import { evalGold, extractPrediction, type GraderKind, GradingPool } from "@rho1/math-eval";
+import { type Command, jsonLinesWriter, parseCommandArgs, readJsonLines, UsageError } from "../command.ts";
+import { datasetOption, recordOf } from "./prompt.ts";
+
+const USAGE = `usage: rho1 grade --dataset NAME [--grader harness|strict] < items.jsonl > verdicts.jsonl
+
+Grades model completions exactly like the math-evaluation harness behind Rho-1's tables. Reads JSON lines
+{"record": <dataset record>, "completion": "<model output>"} and writes {"pred": ..., "gold": ..., "correct": bool}
+(pred is null for an empty completion; a comparison over 3 s counts as wrong and adds "timeout": true).
+
+  --dataset NAME      gsm8k, math500, math, svamp, asdiv, mawps, tabmwp, mathqa, mmlu_stem, sat_math
+  --grader KIND       harness (default: faithful, quirks included) or strict (fixes the listed quirks)`;
+
+export function graderOption(values: Record<string, unknown>): GraderKind {
+  const g = values.grader ?? "harness";
+  if (g !== "harness" && g !== "strict")
+    throw new UsageError(`--grader expects harness or strict, found "${g}"`);
+  return g;
+}
 
 export const command: Command = {
   name: "grade",
-  summary: "(not implemented yet)",
-  usage: "rho1 grade: not implemented yet",
-  async run() {
-    process.stderr.write("rho1 grade: not implemented yet\n");
-    return 1;
+  summary: "Grade math completions like the Rho-1 eval harness (JSON lines in/out)",
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, { dataset: { type: "string" }, grader: { type: "string" } });
+    const dataset = datasetOption(values);
+    const grader = graderOption(values);
+    const pool = new GradingPool();
+    const out = jsonLinesWriter();
+    let n = 0;
+    try {
+      for await (const line of readJsonLines()) {
+        n++;
+        const record = recordOf(line, n);
+        const completion = (line as { completion?: unknown }).completion;
+        if (typeof completion !== "string")
+          throw new UsageError(
+            `stdin line ${n}: "completion" expected a string, found ${JSON.stringify(completion)}`,
+          );
+        const pred = extractPrediction(dataset, completion, grader);
+        const gold = evalGold(dataset, record);
+        const verdict = await pool.mathEqual(pred, gold);
+        out.write(
+          verdict.timedOut
+            ? { pred, gold, correct: false, timeout: true }
+            : { pred, gold, correct: verdict.correct },
+        );
+      }
+    } finally {
+      pool.close();
+      await out.close();
+    }
+    return 0;
   },
 };

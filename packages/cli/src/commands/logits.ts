@@ -1,11 +1,113 @@
-import type { Command } from "../command.ts";
+import { readFileSync } from "node:fs";
+import { writeSafetensors } from "@rho1/safetensors";
+import { CausalLM, registerBackendExtension, setupBackend, tf } from "@rho1/transformer";
+import { type Command, parseCommandArgs, requireOption, UsageError } from "../command.ts";
+
+const USAGE = `rho1 logits --model DIR --input FILE.json --out FILE.safetensors
+
+Runs the model on token ids and writes its logits and per-token losses.
+
+  --model DIR     Hugging Face folder (config.json + safetensors)
+  --input FILE    JSON {"input_ids": [[...], ...], "attention_mask": [[...], ...]} (mask optional, 1 = token,
+                  0 = padding; rows of equal length)
+  --out FILE      safetensors with logits F32 [B, T, V] and token_loss F32 [B, T-1]
+                  (token_loss[b, t] = CE(logits[b, t], input_ids[b, t+1]), 0 where either token is padding)
+`;
+
+/** Lets setupBackend use @rho1/tfjs-native's kernels when that package loads on this machine. */
+export async function prepareBackend(): Promise<void> {
+  registerBackendExtension("tfjs-native", async () => {
+    const native = await import("@rho1/tfjs-native");
+    return native.registerNativeKernels();
+  });
+  await setupBackend();
+}
+
+/** Validates {"input_ids", "attention_mask"?}: rectangular integer rows, ids inside the vocabulary, mask 0/1. */
+export function parseLogitsInput(
+  json: unknown,
+  file: string,
+  vocabSize: number,
+): { ids: number[][]; mask: number[][] | null } {
+  const obj = json as Record<string, unknown>;
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+    throw new UsageError(`${file}: expected a JSON object with "input_ids"`);
+  }
+  const matrix = (field: string, check: (x: number) => boolean, what: string): number[][] => {
+    const rows = obj[field];
+    if (!Array.isArray(rows) || rows.length === 0 || !rows.every(Array.isArray)) {
+      throw new UsageError(`${file}: "${field}" must be a non-empty array of rows`);
+    }
+    const width = (rows[0] as unknown[]).length;
+    if (width === 0) throw new UsageError(`${file}: "${field}" rows are empty`);
+    rows.forEach((row: unknown[], r) => {
+      if (row.length !== width) {
+        throw new UsageError(`${file}: "${field}" row ${r} has ${row.length} entries, row 0 has ${width}`);
+      }
+      row.forEach((x, c) => {
+        if (typeof x !== "number" || !check(x)) {
+          throw new UsageError(`${file}: "${field}"[${r}][${c}] must be ${what}, found ${JSON.stringify(x)}`);
+        }
+      });
+    });
+    return rows as number[][];
+  };
+  const ids = matrix(
+    "input_ids",
+    (x) => Number.isInteger(x) && x >= 0 && x < vocabSize,
+    `a token id in [0, ${vocabSize})`,
+  );
+  if (obj.attention_mask === undefined || obj.attention_mask === null) return { ids, mask: null };
+  const mask = matrix("attention_mask", (x) => x === 0 || x === 1, "0 or 1");
+  if (mask.length !== ids.length || mask[0].length !== ids[0].length) {
+    throw new UsageError(
+      `${file}: "attention_mask" is [${mask.length}, ${mask[0].length}] but "input_ids" is [${ids.length}, ${ids[0].length}]`,
+    );
+  }
+  return { ids, mask };
+}
 
 export const command: Command = {
   name: "logits",
-  summary: "(not implemented yet)",
-  usage: "rho1 logits: not implemented yet",
-  async run() {
-    process.stderr.write("rho1 logits: not implemented yet\n");
-    return 1;
+  summary: "write a model's logits and per-token losses for token ids (safetensors)",
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, {
+      model: { type: "string" },
+      input: { type: "string" },
+      out: { type: "string" },
+    });
+    const modelDir = requireOption(values, "model");
+    const inputFile = requireOption(values, "input");
+    const out = requireOption(values, "out");
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(inputFile, "utf8"));
+    } catch (error) {
+      throw new UsageError(`${inputFile}: ${(error as Error).message.split("\n")[0]}`);
+    }
+    await prepareBackend();
+    const model = await CausalLM.load(modelDir);
+    const { ids, mask } = parseLogitsInput(json, inputFile, model.config.vocabSize);
+    const [b, t, v] = [ids.length, ids[0].length, model.config.vocabSize];
+    const idsT = tf.tensor2d(ids, [b, t], "int32");
+    const maskT = mask ? tf.tensor2d(mask, [b, t], "float32") : undefined;
+    const logits = model.logits(idsT, maskT);
+    let loss: Float32Array = new Float32Array(0);
+    if (t >= 2) {
+      const { ce, valid } = model.tokenLosses(idsT, maskT);
+      loss = ce.dataSync() as Float32Array;
+      tf.dispose([ce, valid]);
+    }
+    await writeSafetensors(out, {
+      logits: { dtype: "F32", shape: [b, t, v], data: logits.dataSync() as Float32Array },
+      token_loss: { dtype: "F32", shape: [b, Math.max(0, t - 1)], data: loss },
+    });
+    process.stderr.write(
+      `rho1 logits: wrote ${out} (logits [${b}, ${t}, ${v}], token_loss [${b}, ${Math.max(0, t - 1)}])\n`,
+    );
+    tf.dispose([idsT, maskT, logits]);
+    model.dispose();
+    return 0;
   },
 };

@@ -1,11 +1,66 @@
-import type { Command } from "../command.ts";
+import {
+  buildPrompt,
+  buildQuestion,
+  DATASET_NAMES,
+  type DataRecord,
+  type DatasetName,
+  isDatasetName,
+  loadPromptSpec,
+  REPO_DATA_DIR,
+} from "@rho1/math-eval";
+import {
+  type Command,
+  jsonLinesWriter,
+  parseCommandArgs,
+  readJsonLines,
+  requireOption,
+  UsageError,
+} from "../command.ts";
+
+const USAGE = `usage: rho1 prompt --dataset NAME [--data-dir DIR] < records.jsonl > prompts.jsonl
+
+Builds the few-shot prompt the math-evaluation harness gives the model, byte-exact. Reads JSON lines
+{"record": <a line of the dataset file>} and writes {"prompt": "..."} per line.
+
+  --dataset NAME   ${DATASET_NAMES.join(", ")}
+  --data-dir DIR   folder holding prompts/<dataset>.json (default: the repository's data/eval)`;
+
+/** Reads the dataset option; a bad name is a UsageError listing the valid ones. */
+export function datasetOption(values: Record<string, unknown>): DatasetName {
+  const name = requireOption(values, "dataset");
+  if (!isDatasetName(name))
+    throw new UsageError(`--dataset expects one of ${DATASET_NAMES.join(", ")}, found "${name}"`);
+  return name;
+}
+
+/** The `record` of one input line, or a UsageError naming the line. */
+export function recordOf(line: unknown, n: number): DataRecord {
+  const record = (line as { record?: unknown } | null)?.record;
+  if (record === null || typeof record !== "object" || Array.isArray(record))
+    throw new UsageError(
+      `stdin line ${n}: expected {"record": {...}}, found ${JSON.stringify(line)?.slice(0, 80)}`,
+    );
+  return record as DataRecord;
+}
 
 export const command: Command = {
   name: "prompt",
-  summary: "(not implemented yet)",
-  usage: "rho1 prompt: not implemented yet",
-  async run() {
-    process.stderr.write("rho1 prompt: not implemented yet\n");
-    return 1;
+  summary: "Build the byte-exact few-shot math prompt for dataset records (JSON lines in/out)",
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, {
+      dataset: { type: "string" },
+      "data-dir": { type: "string" },
+    });
+    const dataset = datasetOption(values);
+    const spec = loadPromptSpec(values["data-dir"] ?? REPO_DATA_DIR, dataset);
+    const out = jsonLinesWriter();
+    let n = 0;
+    for await (const line of readJsonLines()) {
+      n++;
+      out.write({ prompt: buildPrompt(spec, buildQuestion(dataset, recordOf(line, n))) });
+    }
+    await out.close();
+    return 0;
   },
 };

@@ -1,11 +1,49 @@
-import type { Command } from "../command.ts";
+import { loadTokenizer } from "@rho1/tokenizer";
+import {
+  type Command,
+  jsonLinesWriter,
+  parseCommandArgs,
+  readJsonLines,
+  requireOption,
+  UsageError,
+} from "../command.ts";
+
+const USAGE = `usage: rho1 tokenize --tokenizer DIR [--no-special] < in.jsonl > out.jsonl
+
+Reads JSON lines {"text": "..."} on stdin and writes one line {"ids": [...]} per record on stdout, in the same
+order. The ids are exactly those of the tokenizer folder's encode(): BOS/EOS as tokenizer_config.json asks
+(add_bos_token / add_eos_token, else tokenizer.json's template) and special-token strings such as "<s>" in the text
+read as control tokens, like the Hugging Face tokenizer.
+
+  --tokenizer DIR   a Hugging Face tokenizer folder (tokenizer.json, tokenizer_config.json)
+  --no-special      do not add BOS/EOS (encode(text, {addSpecialTokens: false}))`;
 
 export const command: Command = {
   name: "tokenize",
-  summary: "(not implemented yet)",
-  usage: "rho1 tokenize: not implemented yet",
-  async run() {
-    process.stderr.write("rho1 tokenize: not implemented yet\n");
-    return 1;
+  summary: 'JSON lines {"text"} on stdin -> {"ids"} on stdout (exact Hugging Face ids)',
+  usage: USAGE,
+  async run(argv: string[]): Promise<number> {
+    const { values } = parseCommandArgs(argv, {
+      tokenizer: { type: "string" },
+      "no-special": { type: "boolean" },
+    });
+    const dir = requireOption(values, "tokenizer");
+    const addSpecialTokens = values["no-special"] !== true;
+    const tokenizer = await loadTokenizer(dir);
+    const out = jsonLinesWriter();
+    let record = 0;
+    for await (const value of readJsonLines()) {
+      record++;
+      const text = (value as { text?: unknown } | null)?.text;
+      if (value === null || typeof value !== "object" || Array.isArray(value) || typeof text !== "string") {
+        await out.close();
+        throw new UsageError(
+          `stdin record ${record}: expected {"text": string}, found ${JSON.stringify(value).slice(0, 80)}`,
+        );
+      }
+      out.write({ ids: tokenizer.encode(text, { addSpecialTokens }) });
+    }
+    await out.close();
+    return 0;
   },
 };

@@ -1,0 +1,312 @@
+/**
+ * Native CPU fast path benchmark (@rho1/tfjs-native) against its anchors, in one run:
+ *   1. sgemm GFLOP/s: OpenBLAS through bun:ffi vs the stock tfjs `cpu` matmul;
+ *   2. per-kernel forward+backward timings at the benchmark model's shapes: native vs the pure-tfjs composite
+ *      (the same @rho1/transformer op with the native kernels unregistered);
+ *   3. the benchmark Llama (hidden 256, 4 layers, 4 heads, 2 KV heads, FFN 688, vocab 32000, batch 8×256): train
+ *      (forward + backward + AdamW) and score tokens/s with native on, off (smaller batch: the stock path is ~100×
+ *      slower) and PyTorch (/usr/bin/python3, same threads and OPENBLAS_CORETYPE).
+ *
+ *   bun benchmarks/native/run.ts [--part all|sgemm|kernels|model] [--vocab 32000] [--batch 8] [--seq 256]
+ *                                [--steps 3] [--no-torch] [--no-off]
+ * Set RHO1_OPENBLAS_CORETYPE (e.g. SKYLAKEX) to pick OpenBLAS's kernel for both sides.
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  nativeStatus,
+  registerNativeKernels,
+  unregisterNativeKernels,
+} from "../../packages/tfjs-native/src/index.ts";
+import { AdamW } from "../../packages/train/src/index.ts";
+import { CausalLM, ops, parseConfig, tf } from "../../packages/transformer/src/index.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    part: { type: "string", default: "all" },
+    vocab: { type: "string", default: "32000" },
+    batch: { type: "string", default: "8" },
+    seq: { type: "string", default: "256" },
+    steps: { type: "string", default: "3" },
+    "no-torch": { type: "boolean", default: false },
+    "no-off": { type: "boolean", default: false },
+  },
+});
+const part = args.part ?? "all";
+const vocab = Number(args.vocab);
+const batch = Number(args.batch);
+const seq = Number(args.seq);
+const steps = Number(args.steps);
+const ratios: string[] = [];
+
+await tf.setBackend("cpu");
+if (!(await registerNativeKernels())) {
+  console.error("native kernels unavailable: nothing to benchmark");
+  process.exit(1);
+}
+const status = nativeStatus();
+console.log(
+  `machine: ${navigator.hardwareConcurrency} threads; OpenBLAS ${status.corename} (${status.openblas}), ` +
+    `OPENBLAS_CORETYPE=${status.coretype ?? "(unset)"}, kernel threads ${status.threads}`,
+);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Median seconds of fn over reps after one warm-up (or until budget seconds have passed). */
+function time(fn: () => void, reps: number, budget = 20): number {
+  fn();
+  const out: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < reps && (performance.now() - start) / 1000 < budget; i++) {
+    const t0 = performance.now();
+    fn();
+    out.push((performance.now() - t0) / 1000);
+  }
+  return median(out);
+}
+
+async function withStock<T>(fn: () => T): Promise<T> {
+  unregisterNativeKernels();
+  try {
+    return fn();
+  } finally {
+    await registerNativeKernels();
+  }
+}
+
+// ---- 1. sgemm ----
+if (part === "all" || part === "sgemm") {
+  console.log("\n## sgemm (C = A·B, float32), GFLOP/s");
+  const shapes: [number, number, number, boolean][] = [
+    [512, 512, 512, true],
+    [1024, 1024, 1024, true],
+    [2048, 2048, 2048, false],
+    [2048, 256, 768, true], // q/k/v-sized projection
+    [2048, 256, 32000, false], // lm_head
+  ];
+  for (const [m, k, n, withStockToo] of shapes) {
+    const a = tf.randomNormal([m, k]);
+    const b = tf.randomNormal([n, k]);
+    const flops = 2 * m * k * n;
+    const run = () => tf.matMul(a, b, false, true).dispose();
+    const ours = time(run, 5);
+    let line = `${m}×${k}·(${n}×${k})ᵀ: native ${(flops / ours / 1e9).toFixed(1)}`;
+    if (withStockToo) {
+      const stock = await withStock(() => time(run, 1, 10));
+      line += `, stock tfjs ${(flops / stock / 1e9).toFixed(2)}, ×${(stock / ours).toFixed(0)}`;
+      if (m === 1024) ratios.push(`sgemm 1024³ native/stock: ×${(stock / ours).toFixed(0)}`);
+    }
+    console.log(line);
+    tf.dispose([a, b]);
+  }
+}
+
+// ---- 2. kernels ----
+if (part === "all" || part === "kernels") {
+  const [b, t, nh, nkv, d, h, f] = [batch, seq, 4, 2, 64, 256, 688];
+  console.log(`\n## kernels at B=${b} T=${t} H=${h} heads ${nh}/${nkv} FFN ${f} vocab ${vocab}: forward+backward ms`);
+  const x = tf.randomNormal([b, t, h]);
+  const w = tf.ones([h]);
+  const q = tf.randomNormal([b, t, nh, d]);
+  const k = tf.randomNormal([b, t, nkv, d]);
+  const v = tf.randomNormal([b, t, nkv, d]);
+  const mask = tf.ones([b, t]);
+  const pos = tf.tensor2d(
+    Array.from({ length: b * t }, (_, i) => i % t),
+    [b, t],
+    "int32",
+  );
+  const g = tf.randomNormal([b, t, f]);
+  const u = tf.randomNormal([b, t, f]);
+  const logits = tf.randomNormal([b * t, vocab]);
+  const labels = tf.randomUniform([b * t], 0, vocab, "int32");
+  const table = tf.randomNormal([vocab, h]);
+  const ids = tf.randomUniform([b, t], 0, vocab, "int32");
+  const fwdBwd = (fn: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]) => () =>
+    tf.tidy(() => {
+      const grads = tf.grads((...a: tf.Tensor[]) => tf.sum(fn(...a)))(xs);
+      for (const gr of grads) gr.dataSync();
+    });
+  const cases: [string, () => void][] = [
+    ["rmsNorm", fwdBwd((a, c) => ops.rmsNorm(a, c as tf.Tensor1D, 1e-5), [x, w])],
+    ["rope", fwdBwd((a) => ops.rope(a as tf.Tensor4D, pos as tf.Tensor2D, 10000, null), [q])],
+    [
+      "attention",
+      fwdBwd(
+        (a, c, e) =>
+          ops.attention(a as tf.Tensor4D, c as tf.Tensor4D, e as tf.Tensor4D, mask as tf.Tensor2D, {
+            scale: 0.125,
+            queryOffset: 0,
+          }),
+        [q, k, v],
+      ),
+    ],
+    ["swiglu", fwdBwd((a, c) => ops.swiglu(a, c), [g, u])],
+    ["crossEntropy", fwdBwd((a) => ops.crossEntropy(a as tf.Tensor2D, labels as tf.Tensor1D), [logits])],
+    ["embedding", fwdBwd((a) => ops.embedding(a as tf.Tensor2D, ids), [table])],
+  ];
+  let nativeTotal = 0;
+  let stockTotal = 0;
+  for (const [name, fn] of cases) {
+    const ours = time(fn, 5);
+    const stock = await withStock(() => time(fn, 2, 15));
+    nativeTotal += ours;
+    stockTotal += stock;
+    console.log(
+      `${name.padEnd(13)} native ${(ours * 1000).toFixed(1).padStart(8)}  composite ${(stock * 1000).toFixed(1).padStart(8)}  ×${(stock / ours).toFixed(1)}`,
+    );
+  }
+  // AdamW over the model's 19.3M parameters (at vocab 32000), as one flat tensor.
+  const n = 2 * vocab * h + 4 * (2 * h * h + 2 * h * 128 + 3 * h * f);
+  const [p, gr, m1, m2] = [tf.randomNormal([n]), tf.randomNormal([n]), tf.zeros([n]), tf.zeros([n])];
+  const attrs = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: 1 };
+  const adam = time(() => tf.dispose(tf.engine().runKernel("Rho1AdamW", { param: p, grad: gr, m: m1, v: m2 }, attrs)), 5);
+  console.log(`adamW (${(n / 1e6).toFixed(1)}M) native ${(adam * 1000).toFixed(1).padStart(8)}`);
+  ratios.push(`kernels total (excl. AdamW) composite/native: ×${(stockTotal / nativeTotal).toFixed(1)}`);
+}
+
+// ---- 3. the model ----
+function benchConfig(v: number) {
+  return parseConfig(
+    {
+      architectures: ["LlamaForCausalLM"],
+      model_type: "llama",
+      hidden_size: 256,
+      num_hidden_layers: 4,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      intermediate_size: 688,
+      vocab_size: v,
+      rms_norm_eps: 1e-5,
+      rope_theta: 10000,
+      max_position_embeddings: 2048,
+      tie_word_embeddings: false,
+      hidden_act: "silu",
+    },
+    "<benchmark>",
+  );
+}
+
+function randomIds(b: number, t: number, v: number, seed: number): tf.Tensor2D {
+  let s = seed;
+  const data = new Int32Array(b * t);
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s % v;
+  }
+  return tf.tensor2d(data, [b, t], "int32");
+}
+
+/** Median train-step and score-step seconds for batch b × t. */
+function modelSteps(model: CausalLM, b: number, t: number, reps: number): { train: number; score: number } {
+  const opt = new AdamW(model.variables, { lr: 1e-4, weightDecay: 0.1 });
+  const vars = [...model.variables.values()];
+  let seed = 1;
+  const train = () => {
+    const ids = randomIds(b, t, model.config.vocabSize, seed++);
+    const { value, grads } = tf.variableGrads(() => {
+      const { ce, valid } = model.tokenLosses(ids);
+      return tf.div(tf.sum(tf.mul(ce, valid)), tf.sum(valid)) as tf.Scalar;
+    }, vars);
+    const named = new Map<string, tf.Tensor>();
+    for (const [name, variable] of model.variables) named.set(name, grads[variable.name]);
+    opt.step(named);
+    value.dataSync();
+    tf.dispose([value, ids]);
+    tf.dispose(grads);
+  };
+  const score = () => {
+    const ids = randomIds(b, t, model.config.vocabSize, seed++);
+    const { ce, valid } = model.tokenLosses(ids);
+    ce.dataSync();
+    tf.dispose([ce, valid, ids]);
+  };
+  const trainS = time(train, reps, 120);
+  const scoreS = time(score, reps, 60);
+  return { train: trainS, score: scoreS };
+}
+
+if (part === "all" || part === "model") {
+  const config = benchConfig(vocab);
+  const tokens = batch * seq;
+  // FLOPs per trained token ≈ 6 × (non-embedding parameters) + attention (6·2·T·H per layer); the floor uses the
+  // sgemm rate measured below on the lm_head shape.
+  const params = 4 * (2 * 256 * 256 + 2 * 256 * 128 + 3 * 256 * 688) + 256 * vocab;
+  const flopsPerToken = 6 * params + 4 * 6 * 2 * seq * 256;
+  console.log(`\n## model: hidden 256, 4 layers, 4/2 heads, FFN 688, vocab ${vocab}, batch ${batch}×${seq}`);
+
+  // Agreement check: native vs stock on a small batch (the same weights).
+  {
+    const small = CausalLM.random(config, 3);
+    const ids = randomIds(2, 16, vocab, 99);
+    const nat = small.tokenLosses(ids);
+    const natCe = nat.ce.dataSync().slice();
+    const ref = await withStock(() => small.tokenLosses(ids).ce.dataSync().slice());
+    let worst = 0;
+    for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(natCe[i] - ref[i]) / Math.abs(ref[i]));
+    console.log(`per-token CE native vs pure tfjs (2×16 tokens): max rel diff ${worst.toExponential(2)}`);
+    tf.dispose([nat.ce, nat.valid, ids]);
+    small.dispose();
+  }
+
+  const model = CausalLM.random(config, 1);
+  const ours = modelSteps(model, batch, seq, steps);
+  const memory = tf.memory().numTensors;
+  console.log(
+    `native: train ${(tokens / ours.train).toFixed(0)} tokens/s (${ours.train.toFixed(2)} s/step), ` +
+      `score ${(tokens / ours.score).toFixed(0)} tokens/s; tensors live ${memory}; ` +
+      `${((flopsPerToken * tokens) / ours.train / 1e9).toFixed(1)} GFLOP/s effective in training`,
+  );
+
+  let off: { train: number; score: number } | null = null;
+  const offBatch = 1;
+  const offSeq = Math.min(seq, 64);
+  if (!args["no-off"]) {
+    off = await withStock(() => modelSteps(model, offBatch, offSeq, 1));
+    console.log(
+      `native off (pure tfjs cpu, batch ${offBatch}×${offSeq}): train ${((offBatch * offSeq) / off.train).toFixed(1)} ` +
+        `tokens/s, score ${((offBatch * offSeq) / off.score).toFixed(1)} tokens/s`,
+    );
+  }
+  model.dispose();
+
+  let torch: { train_tps: number; score_tps: number } | null = null;
+  if (!args["no-torch"]) {
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), OMP_WAIT_POLICY: "PASSIVE" };
+    if (status.coretype) env.OPENBLAS_CORETYPE = status.coretype;
+    const py = Bun.spawnSync(
+      [
+        "/usr/bin/python3",
+        join(import.meta.dir, "llama_train_torch.py"),
+        ...["256", "4", "4", "2", "688", String(vocab), String(batch), String(seq), String(steps)],
+        String(status.threads ?? 2),
+      ],
+      { env, stderr: "pipe" },
+    );
+    if (py.exitCode === 0) {
+      torch = JSON.parse(py.stdout.toString().trim().split("\n").pop() ?? "{}");
+      console.log(
+        `PyTorch ${"(OMP_WAIT_POLICY=PASSIVE)"}: train ${torch?.train_tps.toFixed(0)} tokens/s, score ${torch?.score_tps.toFixed(0)} tokens/s`,
+      );
+    } else {
+      console.log(`PyTorch failed: ${py.stderr.toString().trim().split("\n").slice(-3).join(" | ")}`);
+    }
+  }
+  if (off) {
+    ratios.push(
+      `train native/off: ×${((tokens / ours.train) / ((offBatch * offSeq) / off.train)).toFixed(0)}; ` +
+        `score native/off: ×${((tokens / ours.score) / ((offBatch * offSeq) / off.score)).toFixed(0)}`,
+    );
+  }
+  if (torch) {
+    ratios.push(
+      `train native/PyTorch: ${((tokens / ours.train) / torch.train_tps).toFixed(2)}; ` +
+        `score native/PyTorch: ${((tokens / ours.score) / torch.score_tps).toFixed(2)}`,
+    );
+  }
+}
+
+console.log(`\n## ratios\n${ratios.join("\n")}`);

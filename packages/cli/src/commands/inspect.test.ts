@@ -1,0 +1,104 @@
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { summarizeConfig } from "./inspect.ts";
+
+const ROOT = join(import.meta.dir, "../../../..");
+const STORIES = join(ROOT, "models/stories260K");
+const SHARDED = join(ROOT, "../shared/fixtures/models/llama-tied-bf16-sharded");
+const tmp = mkdtempSync(join(tmpdir(), "rho1-inspect-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function rho1(...args: string[]) {
+  const proc = Bun.spawnSync(["bun", "packages/cli/src/main.ts", "inspect", ...args], { cwd: ROOT });
+  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+test("a checkpoint folder: config summary (transformers 4.x dialect), tensors and parameter count", () => {
+  const { code, stdout, stderr } = rho1(STORIES);
+  expect(stderr).toBe("");
+  expect(code).toBe(0);
+  expect(stdout).toContain(
+    "config: LlamaForCausalLM, hidden 64, layers 5, heads 8, kv heads 4, vocab 512, rope theta 10000, dtype float32",
+  );
+  expect(stdout).toContain("tensors: 47, parameters: 260,032, bytes: 1,040,128");
+  expect(stdout).toMatch(/model\.embed_tokens\.weight\s+F32\s+\[512, 64\]\s+131,072\n/);
+});
+
+test("--json on a .safetensors file", () => {
+  const { code, stdout } = rho1(join(STORIES, "model.safetensors"), "--json");
+  expect(code).toBe(0);
+  const report = JSON.parse(stdout);
+  expect(report.kind).toBe("file");
+  expect(report.config).toBeNull();
+  expect(report.parameters).toBe(260_032);
+  expect(report.tensors.length).toBe(47);
+  expect(report.tensors[0]).toEqual({
+    name: "model.embed_tokens.weight",
+    dtype: "F32",
+    shape: [512, 64],
+    bytes: 131072,
+  });
+  expect(report.metadata).toEqual({ format: "pt" });
+});
+
+test.skipIf(!existsSync(SHARDED))(
+  "a sharded bf16 checkpoint in the transformers 5.x dialect (rope_parameters, dtype)",
+  () => {
+    const { code, stdout } = rho1(SHARDED, "--json");
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.files.length).toBe(16);
+    expect(report.parameters).toBe(369_312);
+    expect(report.bytes).toBe(738_624);
+    expect(report.config).toEqual({
+      architecture: "LlamaForCausalLM",
+      hiddenSize: 96,
+      numLayers: 3,
+      numHeads: 6,
+      numKvHeads: 6,
+      vocabSize: 384,
+      ropeTheta: 500000,
+      dtype: "bfloat16",
+    });
+  },
+);
+
+test("config summary: kv heads default to heads; missing fields are null", () => {
+  expect(
+    summarizeConfig({ num_attention_heads: 4, rope_parameters: { rope_theta: 1e6 } }, "c.json"),
+  ).toMatchObject({
+    numHeads: 4,
+    numKvHeads: 4,
+    ropeTheta: 1e6,
+    architecture: null,
+    dtype: null,
+  });
+  expect(() => summarizeConfig([], "c.json")).toThrow("c.json");
+});
+
+test("bad usage exits 2 with a one-line reason", () => {
+  for (const args of [[], [STORIES, STORIES], [STORIES, "--bogus"]]) {
+    const { code, stderr, stdout } = rho1(...args);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr.trimEnd().split("\n").length).toBe(1);
+    expect(stderr).toStartWith("rho1 inspect: ");
+  }
+});
+
+test("a corrupt or missing file exits 1 with a one-line error naming it", () => {
+  const corrupt = join(tmp, "corrupt.safetensors");
+  writeFileSync(corrupt, readFileSync(join(STORIES, "model.safetensors")).subarray(0, 1000));
+  const result = rho1(corrupt);
+  expect(result.code).toBe(1);
+  expect(result.stdout).toBe("");
+  expect(result.stderr.trimEnd().split("\n")).toEqual([
+    `rho1 inspect: SafetensorsError: ${corrupt}: header length 4856 runs past the end of the file (1000 bytes, 992 after the length)`,
+  ]);
+  const missing = rho1(join(tmp, "nothing-here"));
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain("nothing-here");
+  expect(missing.stderr.trimEnd().split("\n").length).toBe(1);
+});

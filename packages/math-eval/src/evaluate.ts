@@ -1,0 +1,228 @@
+/**
+ * The eval loop of `math_eval.py` + `evaluate.py`: per dataset, prompts -> completions -> predictions ->
+ * verdicts; writes the samples (JSON lines) and the metrics JSON per dataset, and an overall summary.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildQuestion, type DataRecord, type DatasetName, evalGold } from "./datasets.ts";
+import type { Generator } from "./generator.ts";
+import { extractPrediction, type GraderKind } from "./grade.ts";
+import { GradingPool } from "./pool.ts";
+import { buildPrompt, loadPromptSpec } from "./prompts.ts";
+import { pyStrip } from "./python.ts";
+
+export class EvalDataError extends Error {
+  override name = "EvalDataError";
+}
+
+/** Reads `<dataDir>/<dataset>/test.jsonl` (the harness's `load_data`); a bad line names file and line. */
+export function loadDataset(dataDir: string, dataset: DatasetName, limit?: number): DataRecord[] {
+  const file = join(dataDir, dataset, "test.jsonl");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new EvalDataError(`${file}: cannot read dataset: ${(error as Error).message}`);
+  }
+  const out: DataRecord[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.trim() === "") continue;
+    if (limit !== undefined && out.length >= limit) break;
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (value === null || typeof value !== "object" || Array.isArray(value))
+        throw new Error("not an object");
+      out.push(value as DataRecord);
+    } catch (error) {
+      throw new EvalDataError(`${file}:${i + 1}: expected a JSON object, ${(error as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** Python's round(x, 1) (round-half-even on the exact binary value). */
+export function pyRound1(x: number): number {
+  const q = x * 4;
+  if (Number.isInteger(q) && q % 2 !== 0) {
+    // an exact tie x.x5 (only .25/.75 are representable): round half to even
+    const lo = Math.floor(x * 10) / 10;
+    const loDigit = Math.round(Math.abs(lo) * 10) % 10;
+    return loDigit % 2 === 0 ? lo : Math.round(x * 10 + 0.5) / 10;
+  }
+  return Number(x.toFixed(1));
+}
+
+export interface Sample {
+  idx: number;
+  question: string;
+  gold: string;
+  pred: string | null;
+  score: boolean;
+  completion: string;
+  type?: string;
+  timeout?: boolean;
+}
+
+export interface DatasetMetrics {
+  num_samples: number;
+  num_scores: number;
+  timeout_samples: number;
+  empty_samples: number;
+  acc: number;
+  type_acc?: Record<string, number>;
+  grader: GraderKind;
+  /** The other grader's accuracy on the same completions, and how many verdicts differ. */
+  acc_harness: number;
+  acc_strict: number;
+  grader_disagreements: number;
+  time_use_in_second: number;
+}
+
+export interface EvalOptions {
+  tasks: DatasetName[];
+  dataDir: string;
+  outDir: string;
+  generator: Generator;
+  limit?: number;
+  batchSize?: number;
+  grader?: GraderKind;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface EvalSummary {
+  accuracies: Record<string, number>;
+  average: number;
+  metrics: Record<string, DatasetMetrics>;
+  table: string;
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+function accuracy(scores: boolean[]): number {
+  if (scores.length === 0) return 0;
+  return pyRound1((scores.filter(Boolean).length / scores.length) * 100);
+}
+
+/** Runs the evaluation of every task; returns the accuracies and writes `<outDir>/<task>/{samples.jsonl,metrics.json}`. */
+export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
+  const grader = options.grader ?? "harness";
+  const batchSize = Math.max(1, options.batchSize ?? 8);
+  const log = options.log ?? (() => {});
+  const pool = new GradingPool({ timeoutMs: options.timeoutMs });
+  const metricsByTask: Record<string, DatasetMetrics> = {};
+  try {
+    for (const task of options.tasks) {
+      const t0 = performance.now();
+      const records = loadDataset(options.dataDir, task, options.limit);
+      const spec = loadPromptSpec(options.dataDir, task);
+      const questions = records.map((r) => buildQuestion(task, r));
+      const prompts = questions.map((q) => buildPrompt(spec, q));
+      const completions: string[] = [];
+      for (let i = 0; i < prompts.length; i += batchSize) {
+        const batch = prompts.slice(i, i + batchSize);
+        const outs = await options.generator(batch);
+        if (outs.length !== batch.length)
+          throw new Error(`generator returned ${outs.length} completions for ${batch.length} prompts`);
+        completions.push(...outs.map((o) => pyStrip(o.trimEnd())));
+        log(`${task}: generated ${completions.length}/${prompts.length}`);
+      }
+      const samples: Sample[] = [];
+      const other: boolean[] = [];
+      let timeouts = 0;
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] as DataRecord;
+        const gold = evalGold(task, record);
+        const completion = completions[i] as string;
+        const verdicts: Record<GraderKind, boolean> = { harness: false, strict: false };
+        let timedOut = false;
+        let pred: string | null = null;
+        for (const kind of ["harness", "strict"] as const) {
+          const p = extractPrediction(task, completion, kind);
+          const v = await pool.mathEqual(p, gold);
+          verdicts[kind] = v.correct;
+          if (kind === grader) {
+            pred = p;
+            timedOut = v.timedOut;
+          }
+        }
+        if (timedOut) timeouts++;
+        other.push(verdicts[grader === "harness" ? "strict" : "harness"]);
+        const idx = typeof record.idx === "number" ? record.idx : i;
+        const sample: Sample = {
+          idx,
+          question: questions[i] as string,
+          gold,
+          pred,
+          score: verdicts[grader],
+          completion,
+        };
+        if (typeof record.type === "string") sample.type = record.type;
+        if (timedOut) sample.timeout = true;
+        samples.push(sample);
+      }
+      const scores = samples.map((s) => s.score);
+      const metrics: DatasetMetrics = {
+        num_samples: samples.length,
+        num_scores: scores.length,
+        timeout_samples: timeouts,
+        empty_samples: samples.filter((s) => s.pred === null || s.pred === "").length,
+        acc: accuracy(scores),
+        grader,
+        acc_harness: accuracy(grader === "harness" ? scores : other),
+        acc_strict: accuracy(grader === "strict" ? scores : other),
+        grader_disagreements: scores.filter((s, i) => s !== other[i]).length,
+        time_use_in_second: Number(((performance.now() - t0) / 1000).toFixed(2)),
+      };
+      if (samples.some((s) => s.type !== undefined)) {
+        const byType = new Map<string, boolean[]>();
+        for (const s of samples) {
+          const key = s.type ?? "";
+          byType.set(key, [...(byType.get(key) ?? []), s.score]);
+        }
+        metrics.type_acc = Object.fromEntries(
+          [...byType.keys()].sort().map((k) => [k, accuracy(byType.get(k) ?? [])]),
+        );
+      }
+      const dir = join(options.outDir, task);
+      mkdirSync(dir, { recursive: true });
+      writeAtomic(
+        join(dir, "samples.jsonl"),
+        samples.map((s) => JSON.stringify(s)).join("\n") + (samples.length ? "\n" : ""),
+      );
+      writeAtomic(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+      metricsByTask[task] = metrics;
+      log(
+        `${task}: acc ${metrics.acc} (${grader}); harness ${metrics.acc_harness}, strict ${metrics.acc_strict}`,
+      );
+    }
+  } finally {
+    pool.close();
+  }
+  const accuracies = Object.fromEntries(Object.entries(metricsByTask).map(([k, m]) => [k, m.acc]));
+  const values = Object.values(accuracies);
+  const average = values.length ? pyRound1(values.reduce((a, b) => a + b, 0) / values.length) : 0;
+  const table = formatTable(accuracies, average);
+  mkdirSync(options.outDir, { recursive: true });
+  writeAtomic(
+    join(options.outDir, "summary.json"),
+    `${JSON.stringify({ grader, accuracies, average, metrics: metricsByTask }, null, 2)}\n`,
+  );
+  writeAtomic(join(options.outDir, "summary.md"), `${table}\n`);
+  return { accuracies, average, metrics: metricsByTask, table };
+}
+
+/** The overall table: one column per task plus the plain-mean AVG column, as in Rho-1 Table 1. */
+export function formatTable(accuracies: Record<string, number>, average: number): string {
+  const names = [...Object.keys(accuracies), "avg"];
+  const cells = [...Object.values(accuracies).map((a) => a.toFixed(1)), average.toFixed(1)];
+  const widths = names.map((n, i) => Math.max(n.length, (cells[i] as string).length));
+  const row = (xs: string[]) => `| ${xs.map((x, i) => x.padStart(widths[i] as number)).join(" | ")} |`;
+  return [row(names), `|${widths.map((w) => "-".repeat(w + 1)).join("-|")}-|`, row(cells)].join("\n");
+}

@@ -1,0 +1,13 @@
+/** Worker side of GradingPool: answers {id, pred, gold} with {id, correct} or {id, error}. */
+import { mathEqual } from "./grader.ts";
+
+declare const self: Worker;
+
+self.onmessage = (event: MessageEvent<{ id: number; pred: string | null; gold: string }>) => {
+  const { id, pred, gold } = event.data;
+  try {
+    self.postMessage({ id, correct: mathEqual(pred, gold) });
+  } catch (error) {
+    self.postMessage({ id, error: String(error) });
+  }
+};

@@ -1,0 +1,43 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GradingPool } from "./pool.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "rho1-pool-"));
+// A worker that loops forever on the gold "HANG" and answers otherwise: stands in for a pathological item.
+const hangWorker = join(dir, "hang-worker.ts");
+writeFileSync(
+  hangWorker,
+  `self.onmessage = (e) => { const { id, pred, gold } = e.data; if (gold === "HANG") { for (;;) {} } self.postMessage({ id, correct: pred === gold }); };`,
+);
+
+describe("GradingPool (3 s limit per item, counted as wrong)", () => {
+  const pool = new GradingPool();
+  afterAll(() => pool.close());
+
+  test("grades through the worker with math_equal", async () => {
+    expect(await pool.mathEqual("2500", "25")).toEqual({ correct: true, timedOut: false });
+    expect(await pool.mathEqual("\\frac{1}{2}", "0.5")).toEqual({ correct: true, timedOut: false });
+    expect(await pool.mathEqual(null, "5")).toEqual({ correct: false, timedOut: false });
+  });
+
+  test("an infinitely looping item times out, the worker is replaced, later items still grade", async () => {
+    const hang = new GradingPool({ timeoutMs: 300, workerUrl: hangWorker });
+    try {
+      const t0 = performance.now();
+      const [a, b, c] = await Promise.all([
+        hang.mathEqual("1", "1"),
+        hang.mathEqual("1", "HANG"),
+        hang.mathEqual("7", "7"),
+      ]);
+      expect(a).toEqual({ correct: true, timedOut: false });
+      expect(b).toEqual({ correct: false, timedOut: true });
+      expect(c).toEqual({ correct: true, timedOut: false });
+      expect(hang.restarts).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(5000);
+    } finally {
+      hang.close();
+    }
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Builds OpenWebMath-schema parquet files (string columns url, text, date, metadata) for tests, benchmarks
+ * and the demo, with hyparquet-writer. hyparquet-writer ships only a Snappy compressor; ZSTD and GZIP pages
+ * are compressed with Bun's built-in libzstd / zlib through its `compressors` hook (the reader decodes them
+ * with the independent fzstd / gunzip of hyparquet-compressors, so a round trip checks both sides).
+ */
+import { rename } from "node:fs/promises";
+import { parquetWriteBuffer } from "hyparquet-writer";
+
+export interface OwmRow {
+  url: string;
+  text: string;
+  date: string;
+  /** A JSON string, as in OpenWebMath. */
+  metadata: string;
+}
+
+export type ParquetCodec = "SNAPPY" | "ZSTD" | "GZIP" | "UNCOMPRESSED";
+
+export interface WriteOwmOptions {
+  codec?: ParquetCodec;
+  /** Rows per row group (default 1000). */
+  rowGroupSize?: number;
+  /** Name of the text column (default "text"), to build files with another schema. */
+  textColumn?: string;
+}
+
+const compressors = {
+  ZSTD: (input: Uint8Array) => Bun.zstdCompressSync(input as Uint8Array<ArrayBuffer>, { level: 3 }),
+  GZIP: (input: Uint8Array) => Bun.gzipSync(input as Uint8Array<ArrayBuffer>),
+};
+
+/** Writes `rows` as an OpenWebMath-schema parquet file, atomically (temp file + rename). Returns its size. */
+export async function writeOwmParquet(
+  rows: OwmRow[],
+  path: string,
+  options: WriteOwmOptions = {},
+): Promise<number> {
+  const { codec = "SNAPPY", rowGroupSize = 1000, textColumn = "text" } = options;
+  const column = (name: string, pick: (r: OwmRow) => string) => ({
+    name,
+    data: rows.map(pick),
+    type: "STRING" as const,
+    nullable: false,
+  });
+  const buffer = parquetWriteBuffer({
+    columnData: [
+      column("url", (r) => r.url),
+      column(textColumn, (r) => r.text),
+      column("date", (r) => r.date),
+      column("metadata", (r) => r.metadata),
+    ],
+    codec,
+    compressors,
+    rowGroupSize,
+  });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await Bun.write(tmp, buffer);
+  await rename(tmp, path);
+  return buffer.byteLength;
+}
+
+/**
+ * Turns the GSM8K / MATH training files of `shared/data/corpus` (or any JSON lines with `text`, or
+ * question/answer, or problem/solution fields) into OpenWebMath-style rows: text = question + "\n" + answer
+ * (or problem + "\n" + solution); url names the source file and line.
+ */
+export async function owmRowsFromJsonl(path: string, limit = Number.POSITIVE_INFINITY): Promise<OwmRow[]> {
+  const name = path.split("/").pop() ?? path;
+  const rows: OwmRow[] = [];
+  const lines = (await Bun.file(path).text()).split("\n");
+  for (let i = 0; i < lines.length && rows.length < limit; i++) {
+    if (lines[i].trim() === "") continue;
+    const record = JSON.parse(lines[i]) as Record<string, unknown>;
+    const text =
+      typeof record.text === "string"
+        ? record.text
+        : typeof record.question === "string"
+          ? `${record.question}\n${String(record.answer ?? "")}`
+          : `${String(record.problem ?? "")}\n${String(record.solution ?? "")}`;
+    const meta: Record<string, unknown> = { source: name, line: i + 1 };
+    if (typeof record.type === "string") meta.subject = record.type;
+    if (typeof record.level === "string") meta.level = record.level;
+    rows.push({ url: `file://${name}#L${i + 1}`, text, date: "", metadata: JSON.stringify(meta) });
+  }
+  return rows;
+}

@@ -1,0 +1,34 @@
+export {
+  type OwmRow,
+  owmRowsFromJsonl,
+  type ParquetCodec,
+  type WriteOwmOptions,
+  writeOwmParquet,
+} from "./build-corpus.ts";
+export { ScoreError } from "./errors.ts";
+export {
+  DEFAULT_JSONL_UNIT_BYTES,
+  expandInputs,
+  fileAsyncBuffer,
+  type InputFile,
+  type InputUnit,
+  planInputs,
+  readTextDocuments,
+  readUnitTexts,
+  shardUnits,
+  type TextDocument,
+} from "./input.ts";
+export {
+  HISTOGRAM_EDGES,
+  type ScoreManifest,
+  type ScoreSpec,
+  type SourceEntry,
+  type UnitEntry,
+} from "./manifest.ts";
+export { mergeScores } from "./merge.ts";
+export { hashModelDir, loadModelScorer, type TokenScorer } from "./model.ts";
+export { type CorpusTokenizer, type PackedUnit, packDocuments } from "./pack.ts";
+export type { ProgressSink, ProgressSnapshot } from "./progress.ts";
+export { type ScoreCorpusOptions, scoreCorpus } from "./score.ts";
+export { type ScoredSequence, ScoreStore } from "./store.ts";
+export { decodeUnit, type LossDtype, mapUnit, type UnitView } from "./unit-file.ts";

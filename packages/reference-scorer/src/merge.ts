@@ -1,0 +1,72 @@
+/**
+ * mergeScores: joins the stores of `--shard i/n` runs into one store equal, byte for byte, to what a single
+ * process would have written. Unit files are hard-linked (copied across file systems) and re-verified
+ * against the shard manifests' checksums; the manifest is rebuilt by the same code as a single run's.
+ */
+import { copyFile, link, mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { ScoreError } from "./errors.ts";
+import {
+  buildManifest,
+  manifestJson,
+  readManifest,
+  type ScoreManifest,
+  specDifference,
+  specOf,
+  unitFileName,
+} from "./manifest.ts";
+import { writeFileAtomic } from "./unit-file.ts";
+
+export async function mergeScores(dirs: string[], outDir?: string): Promise<ScoreManifest> {
+  if (dirs.length === 0) throw new ScoreError("bad_option", "merge needs at least one store");
+  const out = outDir ?? dirs[0];
+  const manifests = await Promise.all(dirs.map((d) => readManifest(d)));
+  const spec = specOf(manifests[0]);
+  manifests.forEach((m, i) => {
+    const diff = specDifference(specOf(m), spec);
+    if (diff)
+      throw new ScoreError("store_mismatch", `cannot merge with ${dirs[0]}: ${diff}`, { file: dirs[i] });
+  });
+  // Which directory holds each (file, unit); every unit of every source must be present exactly once.
+  const owner = new Map<string, { dir: string; sha: string }>();
+  manifests.forEach((m, i) => {
+    for (const u of m.units) {
+      const key = `${u.file}/${u.index}`;
+      const prior = owner.get(key);
+      if (prior && prior.sha !== u.sha256) {
+        throw new ScoreError("store_mismatch", `unit ${u.path} differs from the one in ${prior.dir}`, {
+          file: dirs[i],
+        });
+      }
+      if (!prior) owner.set(key, { dir: dirs[i], sha: u.sha256 });
+    }
+  });
+  const order: { file: number; index: number; expectedSha: string }[] = [];
+  const missing: string[] = [];
+  spec.sources.forEach((source, file) => {
+    source.units.forEach((_, index) => {
+      const found = owner.get(`${file}/${index}`);
+      if (found) order.push({ file, index, expectedSha: found.sha });
+      else missing.push(`${source.path} unit ${index}`);
+    });
+  });
+  if (missing.length > 0) {
+    const shards = manifests.map((m) => (m.shard ? `${m.shard.index}/${m.shard.count}` : "all")).join(", ");
+    throw new ScoreError(
+      "incomplete",
+      `${missing.length} units missing (have shards ${shards}); first: ${missing.slice(0, 3).join("; ")}`,
+    );
+  }
+  await mkdir(join(out, "units"), { recursive: true });
+  for (const { file, index } of order) {
+    const name = unitFileName(file, index);
+    const from = resolve(join(owner.get(`${file}/${index}`)?.dir as string, name));
+    const to = resolve(join(out, name));
+    if (from === to) continue;
+    await rm(to, { force: true });
+    await link(from, to).catch(() => copyFile(from, to));
+  }
+  const manifest = await buildManifest(out, spec, order, null);
+  writeFileAtomic(join(out, "manifest.json"), new TextEncoder().encode(manifestJson(manifest)));
+  return manifest;
+}

@@ -1,0 +1,305 @@
+/**
+ * scoreCorpus: input files -> units (row groups) -> tokens -> packed rows -> reference losses -> unit files.
+ *
+ * Resumable: a unit is committed by renaming its finished file into `units/`; a rerun of the same command
+ * skips committed units and redoes at most the one that was in flight, so SIGKILL at any moment loses
+ * nothing and duplicates nothing. `run.json` (the job's spec, written first) refuses a rerun with different
+ * settings; `manifest.json` (written last, atomically) marks the store finished.
+ */
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { ScoreError } from "./errors.ts";
+import {
+  DEFAULT_JSONL_UNIT_BYTES,
+  type InputFile,
+  type InputUnit,
+  planInputs,
+  readUnitTexts,
+  shardUnits,
+} from "./input.ts";
+import {
+  buildManifest,
+  manifestJson,
+  readManifest,
+  type ScoreManifest,
+  type ScoreSpec,
+  STORE_FORMAT,
+  STORE_UNIT_VERSION,
+  STORE_VERSION,
+  sourceEntries,
+  specDifference,
+  specOf,
+  unitFileName,
+} from "./manifest.ts";
+import { hashModelDir, loadCorpusTokenizer, loadModelScorer, type TokenScorer } from "./model.ts";
+import { type CorpusTokenizer, packDocuments, padIdOf } from "./pack.ts";
+import { ProgressReporter, type ProgressSink, stderrSink } from "./progress.ts";
+import { encodeUnit, type LossDtype, mapUnit, writeFileAtomic } from "./unit-file.ts";
+
+export interface ScoreCorpusOptions {
+  modelDir: string;
+  data: string[];
+  outDir: string;
+  seqLen: number;
+  batchSize: number;
+  textColumn?: string;
+  lossDtype?: LossDtype;
+  shard?: { index: number; count: number };
+  /** Tokenizer folder (default: modelDir). */
+  tokenizerDir?: string;
+  /** Injected scorer (tests, custom models); default: CausalLM.load(modelDir).tokenLosses. */
+  scorer?: TokenScorer;
+  /** Injected tokenizer; default: loadTokenizer(tokenizerDir). */
+  tokenizer?: CorpusTokenizer;
+  /** Progress lines (default: stderr); null for silence. */
+  progress?: ProgressSink | null;
+  /** Bytes per JSON-lines unit (default 16 MiB). */
+  jsonlUnitBytes?: number;
+}
+
+/**
+ * Test hook for the kill tests: RHO1_SCORE_KILL_AT="<point>:<n>" SIGKILLs this process the n-th time it
+ * passes <point> (batch, unit-tmp, unit-done, manifest-tmp, manifest-done).
+ */
+const killCounts = new Map<string, number>();
+function killPoint(point: string): void {
+  const spec = process.env.RHO1_SCORE_KILL_AT;
+  if (!spec) return;
+  const [name, n] = spec.split(":");
+  if (name !== point) return;
+  const count = (killCounts.get(point) ?? 0) + 1;
+  killCounts.set(point, count);
+  if (count === Number(n)) process.kill(process.pid, "SIGKILL");
+}
+
+async function modelVocabSize(modelDir: string): Promise<number | null> {
+  const path = join(modelDir, "config.json");
+  try {
+    const config = (await Bun.file(path).json()) as Record<string, unknown>;
+    return typeof config.vocab_size === "number" ? config.vocab_size : null;
+  } catch (error) {
+    throw new ScoreError("missing_model", `cannot read model config (${(error as Error).message})`, {
+      file: path,
+    });
+  }
+}
+
+function checkOptions(o: ScoreCorpusOptions): void {
+  if (!Number.isInteger(o.seqLen) || o.seqLen < 2)
+    throw new ScoreError("bad_option", `seqLen must be an integer >= 2, got ${o.seqLen}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
+    throw new ScoreError("bad_option", `batchSize must be an integer >= 1, got ${o.batchSize}`);
+  if (o.data.length === 0) throw new ScoreError("bad_option", "no input files");
+  if (o.shard) {
+    const { index, count } = o.shard;
+    if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+      throw new ScoreError("bad_option", `shard must be i/n with 0 <= i < n, got ${index}/${count}`);
+    }
+  }
+}
+
+/** Deletes temp files left by a killed process (`*.tmp-<pid>`), so a finished store holds only real files. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  for (const sub of [dir, join(dir, "units")]) {
+    const names = await readdir(sub).catch(() => [] as string[]);
+    for (const name of names) if (/\.tmp-\d+$/.test(name)) await rm(join(sub, name), { force: true });
+  }
+}
+
+function unitDone(
+  path: string,
+  seqLen: number,
+  lossDtype: LossDtype,
+): { documents: number; tokens: number } | null {
+  if (!Bun.file(path).size) return null;
+  try {
+    const unit = mapUnit(path);
+    if (unit.layout.seqLen !== seqLen || unit.layout.lossDtype !== lossDtype) return null;
+    return { documents: unit.layout.documents, tokens: unit.tokens };
+  } catch {
+    return null;
+  }
+}
+
+export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreManifest> {
+  checkOptions(options);
+  const { modelDir, outDir, seqLen, batchSize } = options;
+  const textColumn = options.textColumn ?? "text";
+  const lossDtype = options.lossDtype ?? "f32";
+  const jsonlUnitBytes = options.jsonlUnitBytes ?? DEFAULT_JSONL_UNIT_BYTES;
+  const shard = options.shard && options.shard.count > 1 ? options.shard : null;
+  const files = await planInputs(options.data, textColumn, jsonlUnitBytes);
+  const tokenizer = options.tokenizer ?? (await loadCorpusTokenizer(options.tokenizerDir ?? modelDir));
+  const modelVocab = await modelVocabSize(modelDir);
+  if (modelVocab !== null && tokenizer.vocabSize > modelVocab) {
+    throw new ScoreError(
+      "vocab_mismatch",
+      `tokenizer of ${options.tokenizerDir ?? modelDir} has ${tokenizer.vocabSize} tokens, the model only ${modelVocab} (vocab_size): they do not belong together`,
+      { file: join(modelDir, "config.json") },
+    );
+  }
+  const bos = tokenizer.addBos && tokenizer.bosId !== null;
+  const spec: ScoreSpec = {
+    format: STORE_FORMAT,
+    version: STORE_VERSION,
+    unitFormatVersion: STORE_UNIT_VERSION,
+    tokenizer: {
+      hash: tokenizer.hash,
+      vocabSize: tokenizer.vocabSize,
+      bosId: tokenizer.bosId,
+      eosId: tokenizer.eosId,
+      padId: padIdOf(tokenizer),
+    },
+    model: { hash: await hashModelDir(modelDir), vocabSize: modelVocab },
+    seqLen,
+    batchSize,
+    lossDtype,
+    textColumn,
+    packing: { bos, eos: tokenizer.eosId !== null, scope: "unit" },
+    jsonlUnitBytes,
+    sources: sourceEntries(files),
+  };
+
+  await mkdir(join(outDir, "units"), { recursive: true });
+  const runPath = join(outDir, "run.json");
+  const runJson = `${JSON.stringify({ spec, shard }, null, 2)}\n`;
+  if (await Bun.file(join(outDir, "manifest.json")).exists()) {
+    const done = await readManifest(outDir);
+    const diff =
+      specDifference(specOf(done), spec) ??
+      (JSON.stringify(done.shard) !== JSON.stringify(shard) ? "shard" : null);
+    if (diff)
+      throw new ScoreError(
+        "store_mismatch",
+        `a finished store made with other settings is here (${diff}); use another --out`,
+        { file: outDir },
+      );
+    await rm(runPath, { force: true });
+    return done;
+  }
+  if (await Bun.file(runPath).exists()) {
+    const previous = await Bun.file(runPath).text();
+    if (previous !== runJson) {
+      const old = JSON.parse(previous) as { spec: ScoreSpec; shard: unknown };
+      const diff = specDifference(old.spec, spec) ?? "shard";
+      throw new ScoreError(
+        "store_mismatch",
+        `an unfinished run with other settings is here (${diff}); rerun it unchanged or use another --out`,
+        { file: outDir },
+      );
+    }
+  } else {
+    writeFileAtomic(runPath, new TextEncoder().encode(runJson));
+  }
+  await removeStaleTemps(outDir);
+
+  const units = shard ? shardUnits(files, shard.index, shard.count) : files.flatMap((f) => f.units);
+  const totalWeight = units.reduce((s, u) => s + u.weight, 0) || 1;
+  const reporter = new ProgressReporter(options.progress === undefined ? stderrSink : options.progress);
+  const totals = { unitsDone: 0, documents: 0, tokens: 0, weight: 0, tokensThisRun: 0 };
+  const snapshot = (partial = 0) => ({
+    unitsDone: totals.unitsDone,
+    unitsTotal: units.length,
+    documents: totals.documents,
+    tokens: totals.tokens,
+    fraction: (totals.weight + partial) / totalWeight,
+  });
+
+  let scorer = options.scorer ?? null;
+  const ownScorer = !scorer;
+  try {
+    for (const unit of units) {
+      const path = join(outDir, unitFileName(unit.fileIndex, unit.index));
+      const done = unitDone(path, seqLen, lossDtype);
+      if (!done) {
+        scorer ??= await loadModelScorer(modelDir);
+        const stats = await scoreUnit(files[unit.fileIndex], unit, path, {
+          tokenizer,
+          scorer,
+          seqLen,
+          batchSize,
+          textColumn,
+          lossDtype,
+          bos,
+          modelVocab: modelVocab ?? scorer.vocabSize,
+          onBatch: (tokens, fraction) => {
+            totals.tokensThisRun += tokens;
+            reporter.update(snapshot(fraction * unit.weight), totals.tokensThisRun);
+          },
+        });
+        totals.documents += stats.documents;
+        totals.tokens += stats.tokens;
+      } else {
+        totals.documents += done.documents;
+        totals.tokens += done.tokens;
+      }
+      totals.unitsDone++;
+      totals.weight += unit.weight;
+      reporter.update(snapshot(), totals.tokensThisRun);
+    }
+  } finally {
+    if (ownScorer) scorer?.dispose?.();
+  }
+  reporter.update(snapshot(), totals.tokensThisRun, true);
+
+  const manifest = await buildManifest(
+    outDir,
+    spec,
+    units.map((u) => ({ file: u.fileIndex, index: u.index })),
+    shard,
+  );
+  writeFileAtomic(join(outDir, "manifest.json"), new TextEncoder().encode(manifestJson(manifest)), () =>
+    killPoint("manifest-tmp"),
+  );
+  killPoint("manifest-done");
+  await rm(runPath, { force: true });
+  return manifest;
+}
+
+interface UnitContext {
+  tokenizer: CorpusTokenizer;
+  scorer: TokenScorer;
+  seqLen: number;
+  batchSize: number;
+  textColumn: string;
+  lossDtype: LossDtype;
+  bos: boolean;
+  modelVocab: number | null;
+  onBatch: (tokens: number, fraction: number) => void;
+}
+
+async function scoreUnit(file: InputFile, unit: InputUnit, path: string, ctx: UnitContext) {
+  const where = { file: file.path, rowGroup: unit.index };
+  const texts = await readUnitTexts(file, unit, ctx.textColumn);
+  const packed = packDocuments(texts, ctx.tokenizer, { seqLen: ctx.seqLen, bos: ctx.bos });
+  if (ctx.modelVocab !== null && packed.maxId >= ctx.modelVocab) {
+    throw new ScoreError(
+      "vocab_mismatch",
+      `token id ${packed.maxId} is outside the model's vocabulary (${ctx.modelVocab})`,
+      where,
+    );
+  }
+  const T = ctx.seqLen;
+  const loss = new Float32Array(packed.numSequences * (T - 1));
+  for (let s = 0; s < packed.numSequences; s += ctx.batchSize) {
+    const batch = Math.min(ctx.batchSize, packed.numSequences - s);
+    const ids = packed.ids.subarray(s * T, (s + batch) * T);
+    const lengths = packed.lengths.subarray(s, s + batch);
+    const ce = await ctx.scorer.score(ids, lengths, batch, T);
+    if (ce.length !== batch * (T - 1)) {
+      throw new ScoreError(
+        "model",
+        `scorer returned ${ce.length} losses for ${batch} rows of ${T} tokens, expected ${batch * (T - 1)}`,
+        where,
+      );
+    }
+    loss.set(ce, s * (T - 1));
+    let tokens = 0;
+    for (let b = 0; b < batch; b++) tokens += lengths[b];
+    killPoint("batch");
+    ctx.onBatch(tokens, (s + batch) / packed.numSequences);
+  }
+  writeFileAtomic(path, encodeUnit(packed, loss, ctx.lossDtype, texts.length), () => killPoint("unit-tmp"));
+  killPoint("unit-done");
+  return { documents: packed.numDocuments, tokens: packed.tokens };
+}

@@ -1,0 +1,103 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { SelectiveLossError } from "./errors.ts";
+import { checkRatio, type SelectionScope, selectTokens } from "./select.ts";
+import { type HistogramOptions, type SelectionStats, selectionStats } from "./stats.ts";
+
+/** Anything that scores tokens like a causal LM: e.g. @rho1/transformer's CausalLM. */
+export interface ReferenceModel {
+  tokenLosses(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): { ce: tf.Tensor; valid?: tf.Tensor };
+}
+
+export interface SelectiveLossInput {
+  /** [B, T] per-token CE of the model being trained, differentiable. */
+  ce: tf.Tensor2D;
+  /** [B, T] (or flat B·T) per-token reference losses (precomputed scores). Optional with `referenceModel`, or when
+   *  `ratio` is 1 (plain causal LM, nothing to rank). */
+  refLoss?: tf.Tensor2D | Float32Array;
+  /** [B, T] 0/1: which tokens count. */
+  valid: tf.Tensor2D;
+  /** Fraction of valid tokens kept, in (0, 1]. 1 = plain causal LM. */
+  ratio: number;
+  /** "batch" (default, the paper) ranks all tokens of the batch; "sequence" ranks each row alone. */
+  scope?: SelectionScope;
+  /** Score the batch with this model instead of `refLoss` (needs `inputIds`, and `attentionMask` if padded). */
+  referenceModel?: ReferenceModel;
+  inputIds?: tf.Tensor2D;
+  attentionMask?: tf.Tensor2D;
+  /** A selection made elsewhere (e.g. over all micro-batches of an accumulated batch): skips the ranking. */
+  selected?: Float32Array;
+  /** Divide the selected CE sum by this instead of this batch's selected count (accumulation: the whole batch's). */
+  denominator?: number;
+  histogram?: HistogramOptions;
+}
+
+export interface SelectiveLossResult {
+  /** sum(ce · selected) / nSelected (or / denominator): differentiable w.r.t. `ce` only. */
+  loss: tf.Scalar;
+  /** [B, T] 0/1 float32 selection mask (no gradient). The caller disposes it. */
+  selected: tf.Tensor2D;
+  stats: SelectionStats;
+}
+
+/** Per-token losses of a reference model on a batch, as plain data (never on a gradient tape). */
+export function referenceLosses(model: ReferenceModel, inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D) {
+  const ce = tf.tidy(() => model.tokenLosses(inputIds, attentionMask).ce);
+  const data = ce.dataSync() as Float32Array;
+  ce.dispose();
+  return Float32Array.from(data);
+}
+
+function floats(x: tf.Tensor | Float32Array): Float32Array {
+  if (x instanceof Float32Array) return x;
+  const data = x.dataSync();
+  return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+}
+
+/**
+ * The Selective Language Modeling loss (Rho-1): rank valid tokens by excess loss ce − ref, keep the top `ratio`,
+ * average the CE of the kept tokens. The ranking reads tensor data, so no gradient flows through the selection;
+ * unselected tokens still serve as context in the forward pass that produced `ce`.
+ */
+export function selectiveLoss(input: SelectiveLossInput): SelectiveLossResult {
+  const { ce, valid, ratio } = input;
+  const scope = input.scope ?? "batch";
+  checkRatio(ratio);
+  if (ce.rank !== 2) throw new SelectiveLossError("ce", "a [B, T] tensor", `rank ${ce.rank}`);
+  const [B, T] = ce.shape;
+  const n = B * T;
+  if (valid.shape[0] !== B || valid.shape[1] !== T) {
+    throw new SelectiveLossError("valid", `shape [${B}, ${T}] (like ce)`, `[${valid.shape}]`);
+  }
+  let ref: Float32Array;
+  if (input.refLoss !== undefined) {
+    ref = floats(input.refLoss);
+  } else if (input.referenceModel) {
+    if (!input.inputIds)
+      throw new SelectiveLossError("inputIds", "the batch's ids with referenceModel", "none");
+    ref = referenceLosses(input.referenceModel, input.inputIds, input.attentionMask);
+  } else if (ratio === 1 || input.selected) {
+    ref = new Float32Array(n);
+  } else {
+    throw new SelectiveLossError("refLoss", "reference losses or a referenceModel when ratio < 1", "neither");
+  }
+  if (ref.length !== n) throw new SelectiveLossError("refLoss", `${n} values (${B}×${T})`, `${ref.length}`);
+
+  const ceData = floats(ce);
+  const validData = floats(valid);
+  const excess = new Float32Array(n);
+  for (let i = 0; i < n; i++) excess[i] = validData[i] !== 0 ? (ceData[i] as number) - (ref[i] as number) : 0;
+
+  let selectedData = input.selected;
+  if (selectedData) {
+    if (selectedData.length !== n)
+      throw new SelectiveLossError("selected", `${n} values`, `${selectedData.length}`);
+  } else selectedData = selectTokens(excess, validData, B, T, ratio, scope);
+  const stats = selectionStats(ceData, excess, validData, selectedData, input.histogram);
+  const denominator = input.denominator ?? stats.nSelected;
+  if (!(denominator > 0))
+    throw new SelectiveLossError("denominator", "a positive count", String(denominator));
+
+  const selected = tf.tensor2d(selectedData, [B, T], "float32");
+  const loss = tf.tidy(() => tf.div(tf.sum(tf.mul(ce, selected)), tf.scalar(denominator)) as tf.Scalar);
+  return { loss, selected, stats };
+}

@@ -1,0 +1,83 @@
+/** What the paper plots about a selection (Fig. 6 and the excess-loss distribution). */
+export interface SelectionStats {
+  nValid: number;
+  nSelected: number;
+  /** nSelected / nValid. */
+  selectedFraction: number;
+  /** Mean CE of selected tokens (NaN when none). */
+  meanCeSelected: number;
+  /** Mean CE of valid tokens that were not selected (NaN when none, e.g. ratio 1). */
+  meanCeUnselected: number;
+  /** Mean excess loss (ce − ref) over valid tokens. */
+  meanExcess: number;
+  meanExcessSelected: number;
+  /** Histogram of the excess loss of valid tokens: counts[i] tokens in [edges[i], edges[i+1]) (last bin closed). */
+  histogram: { edges: number[]; counts: number[] };
+}
+
+export interface HistogramOptions {
+  /** Number of bins (default 20). */
+  bins?: number;
+  /** Fixed [low, high] range so histograms of different steps line up; values outside clamp to the end bins.
+   *  Default: the min and max of this batch. */
+  range?: [number, number];
+}
+
+export function histogram(
+  values: number[],
+  opts: HistogramOptions = {},
+): { edges: number[]; counts: number[] } {
+  const bins = Math.max(1, Math.floor(opts.bins ?? 20));
+  let [low, high] = opts.range ?? [Math.min(...values), Math.max(...values)];
+  if (values.length === 0 && !opts.range) [low, high] = [0, 1];
+  if (!(high > low)) high = low + 1;
+  const width = (high - low) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => low + i * width);
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    const bin = Math.min(bins - 1, Math.max(0, Math.floor((v - low) / width)));
+    counts[bin] = (counts[bin] as number) + 1;
+  }
+  return { edges, counts };
+}
+
+export function selectionStats(
+  ce: Float32Array | Int32Array | Uint8Array,
+  excess: Float32Array,
+  valid: Float32Array,
+  selected: Float32Array,
+  histogramOptions?: HistogramOptions,
+): SelectionStats {
+  let nValid = 0;
+  let nSelected = 0;
+  let ceSel = 0;
+  let ceUnsel = 0;
+  let exAll = 0;
+  let exSel = 0;
+  const validExcess: number[] = [];
+  for (let i = 0; i < valid.length; i++) {
+    if (valid[i] === 0) continue;
+    const c = ce[i] as number;
+    const e = excess[i] as number;
+    nValid++;
+    exAll += e;
+    validExcess.push(e);
+    if (selected[i] !== 0) {
+      nSelected++;
+      ceSel += c;
+      exSel += e;
+    } else ceUnsel += c;
+  }
+  const nUnsel = nValid - nSelected;
+  return {
+    nValid,
+    nSelected,
+    selectedFraction: nValid ? nSelected / nValid : 0,
+    meanCeSelected: nSelected ? ceSel / nSelected : Number.NaN,
+    meanCeUnselected: nUnsel ? ceUnsel / nUnsel : Number.NaN,
+    meanExcess: nValid ? exAll / nValid : Number.NaN,
+    meanExcessSelected: nSelected ? exSel / nSelected : Number.NaN,
+    histogram: histogram(validExcess, histogramOptions),
+  };
+}

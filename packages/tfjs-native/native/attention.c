@@ -1,0 +1,124 @@
+/*
+ * Causal grouped-query attention, forward and backward, on the contract layout: q [B, Tq, nH, D], k/v [B, Tk, nKv, D],
+ * keyMask [B, Tk]. Query i (key index i + qOff) sees key j iff j <= i + qOff and keyMask[b, j] != 0; query head h
+ * reads KV head h / (nH / nKv). Each (batch, head, query block) runs as strided OpenBLAS sgemms straight on the
+ * tensors (no transposes or copies) with a max-subtracted float softmax in between; a row that sees no key gives 0.
+ * The backward pass recomputes the probabilities (nothing but the inputs is saved).
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "rho1.h"
+
+#define QBLOCK 128
+
+typedef struct {
+  int b, tq, tk, nh, nkv, d, qoff;
+  float scale;
+  const float *mask;
+} attn_dims;
+
+/* Scores block (already scaled) → probabilities in place; returns nothing, invisible entries become 0. */
+static void softmax_block(float *s, int rows, int nk, int i0, const attn_dims *a, const float *maskRow) {
+  for (int r = 0; r < rows; r++) {
+    float *row = s + (int64_t)r * nk;
+    int last = i0 + r + a->qoff; /* highest visible key index */
+    int lim = last + 1 < nk ? last + 1 : nk;
+    if (lim < 0) lim = 0;
+    float m = -INFINITY;
+    for (int j = 0; j < lim; j++)
+      if (maskRow[j] != 0.0f && row[j] > m) m = row[j];
+    if (m == -INFINITY) {
+      for (int j = 0; j < nk; j++) row[j] = 0.0f;
+      continue;
+    }
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int j = 0; j < lim; j++) {
+      float e = maskRow[j] != 0.0f ? rho1_expf(row[j] - m) : 0.0f;
+      row[j] = e;
+      sum += e;
+    }
+    for (int j = lim; j < nk; j++) row[j] = 0.0f;
+    float inv = 1.0f / sum;
+#pragma omp simd
+    for (int j = 0; j < lim; j++) row[j] *= inv;
+  }
+}
+
+/* Visible key count for the query block [i0, i1): keys beyond the last query's horizon are skipped entirely. */
+static int block_keys(const attn_dims *a, int i1) {
+  int nk = i1 + a->qoff;
+  return nk < a->tk ? (nk > 0 ? nk : 0) : a->tk;
+}
+
+RHO1_EXPORT void rho1_attention_fwd(const float *q, const float *k, const float *v, const float *mask, float *out,
+                                    int b, int tq, int tk, int nh, int nkv, int d, float scale, int qoff) {
+  attn_dims a = {b, tq, tk, nh, nkv, d, qoff, scale, mask};
+  const int group = nh / nkv;
+  const int ldq = nh * d, ldk = nkv * d;
+  float *s = malloc(sizeof(float) * QBLOCK * (tk > 0 ? tk : 1));
+  for (int bi = 0; bi < b; bi++) {
+    for (int h = 0; h < nh; h++) {
+      const int g = h / group;
+      const float *kb = k + ((int64_t)bi * tk * nkv + g) * d, *vb = v + ((int64_t)bi * tk * nkv + g) * d;
+      for (int i0 = 0; i0 < tq; i0 += QBLOCK) {
+        const int rows = i0 + QBLOCK < tq ? QBLOCK : tq - i0;
+        const int nk = block_keys(&a, i0 + rows);
+        float *ob = out + ((int64_t)(bi * tq + i0) * nh + h) * d;
+        if (nk == 0) {
+          for (int r = 0; r < rows; r++) memset(ob + (int64_t)r * ldq, 0, sizeof(float) * d);
+          continue;
+        }
+        const float *qb = q + ((int64_t)(bi * tq + i0) * nh + h) * d;
+        rho1_sgemm(0, 1, rows, nk, d, scale, qb, ldq, kb, ldk, 0.0f, s, nk);
+        softmax_block(s, rows, nk, i0, &a, mask + (int64_t)bi * tk);
+        rho1_sgemm(0, 0, rows, d, nk, 1.0f, s, nk, vb, ldk, 0.0f, ob, ldq);
+      }
+    }
+  }
+  free(s);
+}
+
+/* dq is fully written; dk and dv must arrive zero-filled (they accumulate over the heads of a group). */
+RHO1_EXPORT void rho1_attention_bwd(const float *dout, const float *q, const float *k, const float *v,
+                                    const float *mask, float *dq, float *dk, float *dv, int b, int tq, int tk, int nh,
+                                    int nkv, int d, float scale, int qoff) {
+  attn_dims a = {b, tq, tk, nh, nkv, d, qoff, scale, mask};
+  const int group = nh / nkv;
+  const int ldq = nh * d, ldk = nkv * d;
+  float *p = malloc(sizeof(float) * QBLOCK * (tk > 0 ? tk : 1));
+  float *dp = malloc(sizeof(float) * QBLOCK * (tk > 0 ? tk : 1));
+  for (int bi = 0; bi < b; bi++) {
+    for (int h = 0; h < nh; h++) {
+      const int g = h / group;
+      const int64_t kvOff = ((int64_t)bi * tk * nkv + g) * d;
+      for (int i0 = 0; i0 < tq; i0 += QBLOCK) {
+        const int rows = i0 + QBLOCK < tq ? QBLOCK : tq - i0;
+        const int nk = block_keys(&a, i0 + rows);
+        const int64_t qOffs = ((int64_t)(bi * tq + i0) * nh + h) * d;
+        if (nk == 0) {
+          for (int r = 0; r < rows; r++) memset(dq + qOffs + (int64_t)r * ldq, 0, sizeof(float) * d);
+          continue;
+        }
+        rho1_sgemm(0, 1, rows, nk, d, scale, q + qOffs, ldq, k + kvOff, ldk, 0.0f, p, nk);
+        softmax_block(p, rows, nk, i0, &a, mask + (int64_t)bi * tk);
+        /* dP = dO·Vᵀ, then dS = P ∘ (dP − rowsum(P ∘ dP)) in place. */
+        rho1_sgemm(0, 1, rows, nk, d, 1.0f, dout + qOffs, ldq, v + kvOff, ldk, 0.0f, dp, nk);
+        for (int r = 0; r < rows; r++) {
+          float *pr = p + (int64_t)r * nk, *dr = dp + (int64_t)r * nk;
+          float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+          for (int j = 0; j < nk; j++) dot += pr[j] * dr[j];
+#pragma omp simd
+          for (int j = 0; j < nk; j++) dr[j] = pr[j] * (dr[j] - dot);
+        }
+        rho1_sgemm(0, 0, rows, d, nk, scale, dp, nk, k + kvOff, ldk, 0.0f, dq + qOffs, ldq);
+        rho1_sgemm(1, 0, nk, d, rows, scale, dp, nk, q + qOffs, ldq, 1.0f, dk + kvOff, ldk);
+        rho1_sgemm(1, 0, nk, d, rows, 1.0f, p, nk, dout + qOffs, ldq, 1.0f, dv + kvOff, ldk);
+      }
+    }
+  }
+  free(p);
+  free(dp);
+}

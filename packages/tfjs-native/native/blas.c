@@ -1,0 +1,85 @@
+/* OpenBLAS, loaded at run time with dlopen so the path (and OPENBLAS_CORETYPE, set before loading) stay the
+ * caller's choice, and batched sgemm with numpy-style broadcasting of the batch dimensions (no copies). */
+#include <dlfcn.h>
+#include <stdio.h>
+
+#include "rho1.h"
+
+enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
+typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                         const float *b, int ldb, float beta, float *c, int ldc);
+typedef void (*set_threads_fn)(int);
+typedef int (*get_threads_fn)(void);
+typedef char *(*corename_fn)(void);
+
+static sgemm_fn sgemm = NULL;
+static set_threads_fn set_threads = NULL;
+static get_threads_fn get_threads = NULL;
+static corename_fn corename = NULL;
+static char error_text[512];
+
+/* 0 on success; otherwise a negative code and rho1_error() says why. */
+RHO1_EXPORT int rho1_init(const char *blas_path, int threads) {
+  if (sgemm == NULL) {
+    void *h = dlopen(blas_path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+      snprintf(error_text, sizeof error_text, "dlopen(%s): %s", blas_path, dlerror());
+      return -1;
+    }
+    sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
+    set_threads = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
+    get_threads = (get_threads_fn)dlsym(h, "openblas_get_num_threads");
+    corename = (corename_fn)dlsym(h, "openblas_get_corename");
+    if (sgemm == NULL) {
+      snprintf(error_text, sizeof error_text, "%s has no cblas_sgemm", blas_path);
+      return -2;
+    }
+  }
+  if (threads > 0 && set_threads != NULL) set_threads(threads);
+  rho1_pool_start(threads > 0 ? threads : 1);
+  return 0;
+}
+
+/* Strided single sgemm for the other kernels (attention): row-major, C = alpha·op(A)·op(B) + beta·C. */
+void rho1_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                int ldb, float beta, float *c, int ldc) {
+  sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+RHO1_EXPORT const char *rho1_error(void) { return error_text; }
+RHO1_EXPORT const char *rho1_blas_corename(void) { return corename != NULL ? corename() : "unknown"; }
+RHO1_EXPORT int rho1_blas_threads(void) { return get_threads != NULL ? get_threads() : 1; }
+RHO1_EXPORT int rho1_threads(void) { return rho1_pool_threads(); }
+
+/*
+ * C[batch] = op(A[aIndex[batch]]) · op(B[bIndex[batch]]), every operand row-major and contiguous:
+ * A blocks are [M, K] ([K, M] when transA), B blocks [K, N] ([N, K] when transB), C blocks [M, N].
+ * aIndex/bIndex map each output batch to its (broadcast) operand batch; NULL means the identity.
+ */
+RHO1_EXPORT void rho1_sgemm_batched(int transA, int transB, int m, int n, int k, const float *a, const float *b,
+                                    float *c, int batch, const int32_t *aIndex, const int32_t *bIndex) {
+  const int64_t aSize = (int64_t)m * k, bSize = (int64_t)k * n, cSize = (int64_t)m * n;
+  const int lda = transA ? m : k, ldb = transB ? k : n;
+  for (int i = 0; i < batch; i++) {
+    const int64_t ai = aIndex ? aIndex[i] : i, bi = bIndex ? bIndex[i] : i;
+    sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, 1.0f, a + ai * aSize, lda,
+          b + bi * bSize, ldb, 0.0f, c + i * cSize, n);
+  }
+}
+
+/* Fused-matmul epilogue: c[r, j] += bias[j % biasLen] then an optional relu (activation 1). */
+RHO1_EXPORT void rho1_bias_act(float *c, int64_t rows, int n, const float *bias, int biasLen, int activation) {
+  for (int64_t r = 0; r < rows; r++) {
+    float *row = c + r * n;
+    if (bias != NULL) {
+      if (biasLen == 1) {
+        for (int j = 0; j < n; j++) row[j] += bias[0];
+      } else {
+        for (int j = 0; j < n; j++) row[j] += bias[j];
+      }
+    }
+    if (activation == 1) {
+      for (int j = 0; j < n; j++) row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+    }
+  }
+}

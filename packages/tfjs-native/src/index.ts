@@ -1,0 +1,11 @@
+export { NativeKernelError } from "./kernels.ts";
+export { NativeUnavailable } from "./loader.ts";
+export * from "./names.ts";
+export {
+  type NativeStatus,
+  nativeAvailability,
+  nativeStatus,
+  type RegisterOptions,
+  registerNativeKernels,
+  unregisterNativeKernels,
+} from "./register.ts";

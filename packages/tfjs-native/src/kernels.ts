@@ -1,0 +1,329 @@
+/**
+ * The contract kernels (RMSNorm, RoPE, attention, SwiGLU, cross-entropy, embedding, AdamW) and their backward kernels,
+ * as tfjs KernelConfigs for the `cpu` backend over the compiled C library, plus the GradConfigs that route autodiff
+ * to the backward kernels. Semantics follow packages/transformer/src/ops/*.ts exactly.
+ */
+
+import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
+import { type CpuBackend, f32, i32, output, sizeOf } from "./backend.ts";
+import type { NativeSymbols } from "./loader.ts";
+import * as K from "./names.ts";
+import { cachedInverseFrequencies, type RopeScalingAttr } from "./rope.ts";
+
+/** Bad shapes or dtypes reaching a native kernel. */
+export class NativeKernelError extends Error {
+  constructor(
+    readonly kernel: string,
+    readonly field: string,
+    readonly expected: string,
+    readonly found: string,
+  ) {
+    super(`${kernel}: ${field} must be ${expected}, found ${found}`);
+    this.name = "NativeKernelError";
+  }
+}
+
+type Inputs = Record<string, TensorInfo>;
+
+function expectRank(kernel: string, field: string, t: TensorInfo, rank: number): void {
+  if (t.shape.length !== rank)
+    throw new NativeKernelError(kernel, field, `rank ${rank}`, `shape [${t.shape}]`);
+}
+
+function expectSame(kernel: string, field: string, t: TensorInfo, like: readonly number[]): void {
+  if (t.shape.length !== like.length || t.shape.some((d, i) => d !== like[i])) {
+    throw new NativeKernelError(kernel, field, `shape [${like}]`, `[${t.shape}]`);
+  }
+}
+
+function kernel(
+  name: string,
+  fn: (inputs: Inputs, backend: CpuBackend, attrs: NamedAttrMap) => TensorInfo | TensorInfo[],
+): KernelConfig {
+  return {
+    kernelName: name,
+    backendName: "cpu",
+    kernelFunc: ({ inputs, backend, attrs }) => fn(inputs as Inputs, backend as CpuBackend, attrs ?? {}),
+  };
+}
+
+function run(name: string, inputs: Record<string, tf.Tensor>, attrs: NamedAttrMap = {}): tf.Tensor[] {
+  const out = tf.engine().runKernel(name, inputs, attrs);
+  return Array.isArray(out) ? out : [out];
+}
+
+export function contractKernels(lib: NativeSymbols): KernelConfig[] {
+  const rmsDims = (name: string, x: TensorInfo, w: TensorInfo) => {
+    const h = x.shape[x.shape.length - 1] ?? 0;
+    if (w.shape.length !== 1 || w.shape[0] !== h)
+      throw new NativeKernelError(name, "weight", `shape [${h}]`, `[${w.shape}]`);
+    return { h, rows: h > 0 ? sizeOf(x.shape) / h : 0 };
+  };
+  const ropeDims = (name: string, x: TensorInfo, positions: TensorInfo) => {
+    expectRank(name, "x", x, 4);
+    const [b, t, nh, d] = x.shape;
+    expectSame(name, "positions", positions, [b, t]);
+    if (d % 2 !== 0) throw new NativeKernelError(name, "x", "an even head dimension", `${d}`);
+    return { rows: b * t, nh, d };
+  };
+  const attnDims = (name: string, inputs: Inputs) => {
+    const { q, k, v, keyMask } = inputs;
+    expectRank(name, "q", q, 4);
+    expectRank(name, "k", k, 4);
+    const [b, tq, nh, d] = q.shape;
+    const [, tk, nkv] = k.shape;
+    expectSame(name, "k", k, [b, tk, nkv, d]);
+    expectSame(name, "v", v, [b, tk, nkv, d]);
+    expectSame(name, "keyMask", keyMask, [b, tk]);
+    if (nkv === 0 || nh % nkv !== 0)
+      throw new NativeKernelError(name, "k", `a KV head count dividing ${nh}`, `${nkv}`);
+    return { b, tq, tk, nh, nkv, d };
+  };
+  const rope = (name: string, inverse: number) =>
+    kernel(name, ({ x, positions, dy }, backend, attrs) => {
+      const src = name === K.ROPE ? x : dy;
+      const { rows, nh, d } = ropeDims(name, src, positions);
+      const { theta, scaling } = attrs as unknown as { theta: number; scaling: RopeScalingAttr | null };
+      const out = new Float32Array(sizeOf(src.shape));
+      if (out.length > 0) {
+        const inv = cachedInverseFrequencies(theta, d, scaling ?? null);
+        lib.rho1_rope(f32(backend, src), i32(backend, positions), inv, out, rows, nh, d, inverse);
+      }
+      return output(backend, [...src.shape], out);
+    });
+
+  return [
+    kernel(K.RMS_NORM, ({ x, weight }, backend, attrs) => {
+      const { h, rows } = rmsDims(K.RMS_NORM, x, weight);
+      const y = new Float32Array(sizeOf(x.shape));
+      if (y.length > 0)
+        lib.rho1_rmsnorm_fwd(f32(backend, x), f32(backend, weight), y, rows, h, attrs.eps as number);
+      return output(backend, [...x.shape], y);
+    }),
+    kernel(K.RMS_NORM_GRAD, ({ dy, x, weight }, backend, attrs) => {
+      const { h, rows } = rmsDims(K.RMS_NORM_GRAD, x, weight);
+      expectSame(K.RMS_NORM_GRAD, "dy", dy, x.shape);
+      const dx = new Float32Array(sizeOf(x.shape));
+      const dw = new Float32Array(h);
+      if (dx.length > 0) {
+        lib.rho1_rmsnorm_bwd(
+          f32(backend, dy),
+          f32(backend, x),
+          f32(backend, weight),
+          dx,
+          dw,
+          rows,
+          h,
+          attrs.eps as number,
+        );
+      }
+      return [output(backend, [...x.shape], dx), output(backend, [h], dw)];
+    }),
+    rope(K.ROPE, 0),
+    rope(K.ROPE_GRAD, 1),
+    kernel(K.ATTENTION, (inputs, backend, attrs) => {
+      const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION, inputs);
+      const out = new Float32Array(b * tq * nh * d);
+      if (out.length > 0) {
+        const { q, k, v, keyMask } = inputs;
+        lib.rho1_attention_fwd(
+          f32(backend, q),
+          f32(backend, k),
+          f32(backend, v),
+          f32(backend, keyMask),
+          out,
+          b,
+          tq,
+          tk,
+          nh,
+          nkv,
+          d,
+          attrs.scale as number,
+          (attrs.queryOffset as number) ?? 0,
+        );
+      }
+      return output(backend, [b, tq, nh, d], out);
+    }),
+    kernel(K.ATTENTION_GRAD, (inputs, backend, attrs) => {
+      const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION_GRAD, inputs);
+      const { dy, q, k, v, keyMask } = inputs;
+      expectSame(K.ATTENTION_GRAD, "dy", dy, q.shape);
+      const dq = new Float32Array(b * tq * nh * d);
+      const dk = new Float32Array(b * tk * nkv * d);
+      const dv = new Float32Array(b * tk * nkv * d);
+      if (dq.length > 0 && dk.length > 0) {
+        lib.rho1_attention_bwd(
+          f32(backend, dy),
+          f32(backend, q),
+          f32(backend, k),
+          f32(backend, v),
+          f32(backend, keyMask),
+          dq,
+          dk,
+          dv,
+          b,
+          tq,
+          tk,
+          nh,
+          nkv,
+          d,
+          attrs.scale as number,
+          (attrs.queryOffset as number) ?? 0,
+        );
+      }
+      return [
+        output(backend, [...q.shape], dq),
+        output(backend, [...k.shape], dk),
+        output(backend, [...v.shape], dv),
+      ];
+    }),
+    kernel(K.SWIGLU, ({ gate, up }, backend) => {
+      expectSame(K.SWIGLU, "up", up, gate.shape);
+      const out = new Float32Array(sizeOf(gate.shape));
+      if (out.length > 0) lib.rho1_swiglu_fwd(f32(backend, gate), f32(backend, up), out, out.length);
+      return output(backend, [...gate.shape], out);
+    }),
+    kernel(K.SWIGLU_GRAD, ({ dy, gate, up }, backend) => {
+      expectSame(K.SWIGLU_GRAD, "up", up, gate.shape);
+      expectSame(K.SWIGLU_GRAD, "dy", dy, gate.shape);
+      const n = sizeOf(gate.shape);
+      const dg = new Float32Array(n);
+      const du = new Float32Array(n);
+      if (n > 0) lib.rho1_swiglu_bwd(f32(backend, dy), f32(backend, gate), f32(backend, up), dg, du, n);
+      return [output(backend, [...gate.shape], dg), output(backend, [...gate.shape], du)];
+    }),
+    kernel(K.CROSS_ENTROPY, ({ logits, labels }, backend) => {
+      expectRank(K.CROSS_ENTROPY, "logits", logits, 2);
+      const [n, v] = logits.shape;
+      expectSame(K.CROSS_ENTROPY, "labels", labels, [n]);
+      const loss = new Float32Array(n);
+      if (n > 0 && v > 0) lib.rho1_xent_fwd(f32(backend, logits), i32(backend, labels), loss, n, v);
+      return output(backend, [n], loss);
+    }),
+    kernel(K.CROSS_ENTROPY_GRAD, ({ dy, logits, labels }, backend) => {
+      expectRank(K.CROSS_ENTROPY_GRAD, "logits", logits, 2);
+      const [n, v] = logits.shape;
+      expectSame(K.CROSS_ENTROPY_GRAD, "labels", labels, [n]);
+      expectSame(K.CROSS_ENTROPY_GRAD, "dy", dy, [n]);
+      const g = new Float32Array(n * v);
+      if (g.length > 0)
+        lib.rho1_xent_bwd(f32(backend, dy), f32(backend, logits), i32(backend, labels), g, n, v);
+      return output(backend, [n, v], g);
+    }),
+    kernel(K.EMBEDDING, ({ table, ids }, backend) => {
+      expectRank(K.EMBEDDING, "table", table, 2);
+      const [v, h] = table.shape;
+      const idv = i32(backend, ids);
+      const bad = Number(lib.rho1_embedding_check(idv, idv.length, v));
+      if (bad >= 0)
+        throw new NativeKernelError(K.EMBEDDING, `ids[${bad}]`, `in [0, ${v - 1}]`, `${idv[bad]}`);
+      const out = new Float32Array(idv.length * h);
+      if (out.length > 0) lib.rho1_embedding_fwd(f32(backend, table), idv, out, idv.length, v, h);
+      return output(backend, [...ids.shape, h], out);
+    }),
+    kernel(K.EMBEDDING_GRAD, ({ dy, ids }, backend, attrs) => {
+      const v = attrs.vocabSize as number;
+      const h = dy.shape[dy.shape.length - 1];
+      expectSame(K.EMBEDDING_GRAD, "dy", dy, [...ids.shape, h]);
+      const idv = i32(backend, ids);
+      const out = new Float32Array(v * h);
+      if (out.length > 0 && idv.length > 0)
+        lib.rho1_embedding_bwd(f32(backend, dy), idv, out, idv.length, v, h);
+      return output(backend, [v, h], out);
+    }),
+    kernel(K.ADAMW, ({ param, grad, m, v }, backend, attrs) => {
+      for (const [field, t] of [
+        ["grad", grad],
+        ["m", m],
+        ["v", v],
+      ] as const)
+        expectSame(K.ADAMW, field, t, param.shape);
+      const n = sizeOf(param.shape);
+      const po = new Float32Array(n);
+      const mo = new Float32Array(n);
+      const vo = new Float32Array(n);
+      const a = attrs as unknown as {
+        lr: number;
+        beta1: number;
+        beta2: number;
+        eps: number;
+        weightDecay: number;
+        step: number;
+      };
+      if (!(a.step >= 1)) throw new NativeKernelError(K.ADAMW, "attrs.step", "a number >= 1", `${a.step}`);
+      if (n > 0) {
+        lib.rho1_adamw(
+          f32(backend, param),
+          f32(backend, grad),
+          f32(backend, m),
+          f32(backend, v),
+          po,
+          mo,
+          vo,
+          n,
+          a.lr,
+          a.beta1,
+          a.beta2,
+          a.eps,
+          a.weightDecay,
+          a.step,
+        );
+      }
+      const shape = [...param.shape];
+      return [output(backend, shape, po), output(backend, shape, mo), output(backend, shape, vo)];
+    }),
+  ];
+}
+
+/** Autodiff routes: each forward kernel's gradient runs its backward kernel once for all inputs. */
+export const contractGradients: GradConfig[] = [
+  {
+    kernelName: K.RMS_NORM,
+    inputsToSave: ["x", "weight"],
+    gradFunc: (dy, [x, weight], attrs) => {
+      const [dx, dw] = run(K.RMS_NORM_GRAD, { dy: dy as tf.Tensor, x, weight }, attrs);
+      return { x: () => dx, weight: () => dw };
+    },
+  },
+  {
+    kernelName: K.ROPE,
+    inputsToSave: ["positions"],
+    gradFunc: (dy, [positions], attrs) => {
+      const [dx] = run(K.ROPE_GRAD, { dy: dy as tf.Tensor, positions }, attrs);
+      return { x: () => dx, positions: () => tf.zerosLike(positions) };
+    },
+  },
+  {
+    kernelName: K.ATTENTION,
+    inputsToSave: ["q", "k", "v", "keyMask"],
+    gradFunc: (dy, [q, k, v, keyMask], attrs) => {
+      const [dq, dk, dv] = run(K.ATTENTION_GRAD, { dy: dy as tf.Tensor, q, k, v, keyMask }, attrs);
+      return { q: () => dq, k: () => dk, v: () => dv, keyMask: () => tf.zerosLike(keyMask) };
+    },
+  },
+  {
+    kernelName: K.SWIGLU,
+    inputsToSave: ["gate", "up"],
+    gradFunc: (dy, [gate, up]) => {
+      const [dg, du] = run(K.SWIGLU_GRAD, { dy: dy as tf.Tensor, gate, up });
+      return { gate: () => dg, up: () => du };
+    },
+  },
+  {
+    kernelName: K.CROSS_ENTROPY,
+    inputsToSave: ["logits", "labels"],
+    gradFunc: (dy, [logits, labels]) => {
+      const [g] = run(K.CROSS_ENTROPY_GRAD, { dy: dy as tf.Tensor, logits, labels });
+      return { logits: () => g, labels: () => tf.zerosLike(labels) };
+    },
+  },
+  {
+    kernelName: K.EMBEDDING,
+    inputsToSave: ["table", "ids"],
+    gradFunc: (dy, [table, ids]) => {
+      const [g] = run(K.EMBEDDING_GRAD, { dy: dy as tf.Tensor, ids }, { vocabSize: table.shape[0] });
+      return { table: () => g, ids: () => tf.zerosLike(ids) };
+    },
+  },
+];

@@ -1,0 +1,170 @@
+/**
+ * Finds OpenBLAS and a C compiler, compiles native/*.c once per content hash into a cache folder (atomic rename),
+ * and loads the result through bun:ffi. Nothing here touches TensorFlow.js.
+ */
+import { dlopen, suffix } from "bun:ffi";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { arch, availableParallelism, cpus, homedir } from "node:os";
+import { join } from "node:path";
+import { SYMBOLS } from "./ffi.ts";
+
+export type NativeSymbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+
+export interface LoadOptions {
+  /** OpenBLAS shared library; default: $RHO1_OPENBLAS, then the usual system paths. */
+  openblasPath?: string;
+  /** Worker threads for the C kernels and OpenBLAS; default: $RHO1_THREADS or all cores. */
+  threads?: number;
+  /** Compiled-library cache; default: $RHO1_CACHE_DIR or ~/.cache/rho1/native. */
+  cacheDir?: string;
+  /** C compiler; default: $CC, then cc, gcc, clang on PATH. */
+  cc?: string;
+}
+
+export interface LoadedNative {
+  symbols: NativeSymbols;
+  library: string;
+  openblas: string;
+  corename: string;
+  threads: number;
+  flags: string[];
+  compiled: boolean;
+  coretype: string | null;
+}
+
+export class NativeUnavailable extends Error {}
+
+const NATIVE_DIR = join(import.meta.dir, "..", "native");
+const OPENBLAS_CANDIDATES = [
+  `/usr/lib/${arch() === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libopenblas.so.0`,
+  `/usr/lib/${arch() === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/openblas-pthread/libopenblas.so.0`,
+  "/usr/lib64/libopenblas.so.0",
+  "/usr/lib/libopenblas.so.0",
+  "/usr/local/lib/libopenblas.so.0",
+  "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+  "/usr/local/opt/openblas/lib/libopenblas.dylib",
+];
+const BASE_FLAGS = ["-fPIC", "-shared", "-fopenmp-simd", "-fvisibility=hidden", "-std=gnu11"];
+const FLAG_SETS = [
+  ["-O3", "-march=native", ...BASE_FLAGS],
+  ["-O2", ...BASE_FLAGS],
+];
+const LIBS = ["-lm", "-ldl", "-lpthread"];
+
+export function findOpenBlas(explicit?: string): string | null {
+  const wanted = explicit ?? process.env.RHO1_OPENBLAS;
+  if (wanted) return existsSync(wanted) ? wanted : null;
+  return OPENBLAS_CANDIDATES.find((p) => existsSync(p)) ?? null;
+}
+
+export function findCompiler(explicit?: string): string | null {
+  for (const name of [explicit, process.env.CC, "cc", "gcc", "clang"]) {
+    if (!name) continue;
+    const found = name.includes("/") ? (existsSync(name) ? name : null) : Bun.which(name);
+    if (found) return found;
+  }
+  return null;
+}
+
+function defaultCacheDir(): string {
+  return process.env.RHO1_CACHE_DIR || join(homedir(), ".cache", "rho1", "native");
+}
+
+function sourceFiles(): string[] {
+  return readdirSync(NATIVE_DIR)
+    .filter((f) => f.endsWith(".c") || f.endsWith(".h"))
+    .sort();
+}
+
+/** Key over the sources, the flags and the host CPU (the -march=native build is only valid where it was made). */
+function cacheKey(): string {
+  const h = createHash("sha256");
+  for (const f of sourceFiles())
+    h.update(f)
+      .update("\0")
+      .update(readFileSync(join(NATIVE_DIR, f)))
+      .update("\0");
+  h.update(JSON.stringify({ flags: FLAG_SETS, libs: LIBS, arch: arch(), cpu: cpus()[0]?.model ?? "" }));
+  return h.digest("hex").slice(0, 24);
+}
+
+async function compile(cc: string, out: string): Promise<string[]> {
+  const sources = sourceFiles()
+    .filter((f) => f.endsWith(".c"))
+    .map((f) => join(NATIVE_DIR, f));
+  const errors: string[] = [];
+  for (const flags of FLAG_SETS) {
+    const tmp = `${out}.tmp-${process.pid}`;
+    const proc = Bun.spawn([cc, ...flags, "-o", tmp, ...sources, ...LIBS], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    if (code === 0) {
+      renameSync(tmp, out);
+      writeFileSync(`${out}.json.tmp-${process.pid}`, JSON.stringify({ cc, flags }));
+      renameSync(`${out}.json.tmp-${process.pid}`, `${out}.json`);
+      return flags;
+    }
+    rmSync(tmp, { force: true });
+    errors.push(`${flags.join(" ")}: ${stderr.trim().split("\n").slice(0, 4).join(" | ")}`);
+  }
+  throw new NativeUnavailable(`compiling ${NATIVE_DIR} with ${cc} failed: ${errors.join("; ")}`);
+}
+
+let libc: ReturnType<typeof openLibc> | null = null;
+function openLibc() {
+  const name = process.platform === "darwin" ? "libc.dylib" : "libc.so.6";
+  return dlopen(name, { setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" } });
+}
+
+function cString(s: string): Buffer {
+  return Buffer.from(`${s}\0`, "utf8");
+}
+
+/** process.env does not reach native code under Bun; libc's setenv does (it must run before OpenBLAS loads). */
+export function setNativeEnv(name: string, value: string): void {
+  libc ??= openLibc();
+  libc.symbols.setenv(cString(name), cString(value), 1);
+}
+
+export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> {
+  const openblas = findOpenBlas(opts.openblasPath);
+  if (!openblas) {
+    throw new NativeUnavailable(
+      "OpenBLAS not found (install libopenblas0, or set RHO1_OPENBLAS to libopenblas.so)",
+    );
+  }
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  mkdirSync(cacheDir, { recursive: true });
+  const cc = findCompiler(opts.cc);
+  const key = cacheKey(); // a cached build needs no compiler
+  const library = join(cacheDir, `${key}${suffix === "so" ? ".so" : `.${suffix}`}`);
+  let compiled = false;
+  let flags: string[];
+  if (existsSync(library)) {
+    flags = existsSync(`${library}.json`) ? JSON.parse(readFileSync(`${library}.json`, "utf8")).flags : [];
+  } else {
+    if (!cc) throw new NativeUnavailable("no C compiler found (cc, gcc or clang; or set CC)");
+    flags = await compile(cc, library);
+    compiled = true;
+  }
+  const coretype = process.env.RHO1_OPENBLAS_CORETYPE || null;
+  if (coretype) setNativeEnv("OPENBLAS_CORETYPE", coretype);
+  const envThreads = Number.parseInt(process.env.RHO1_THREADS ?? "", 10);
+  const threads = Math.max(1, opts.threads ?? (envThreads > 0 ? envThreads : availableParallelism()));
+  const { symbols } = dlopen(library, SYMBOLS);
+  const rc = symbols.rho1_init(cString(openblas), threads);
+  if (rc !== 0) throw new NativeUnavailable(`loading OpenBLAS failed: ${symbols.rho1_error()}`);
+  return {
+    symbols,
+    library,
+    openblas,
+    corename: String(symbols.rho1_blas_corename()),
+    threads: symbols.rho1_threads(),
+    flags,
+    compiled,
+    coretype,
+  };
+}

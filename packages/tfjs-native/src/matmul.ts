@@ -1,0 +1,175 @@
+/**
+ * BatchMatMul and _FusedMatMul through OpenBLAS cblas_sgemm on the backend's Float32Arrays: transposes become BLAS
+ * flags, broadcast batch dimensions become per-batch operand offsets (general numpy broadcasting, which the stock
+ * kernel only handles when one side's batch is 1 or equal). Also a BatchMatMul gradient that reduces over broadcast
+ * batch dimensions (the stock one returns the unreduced shape and fails).
+ */
+
+import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
+import { type CpuBackend, f32, output, sizeOf } from "./backend.ts";
+import type { NativeSymbols } from "./loader.ts";
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** Output batch → operand batch index under numpy broadcasting; null when it is the identity. */
+function batchIndex(operand: number[], out: number[]): Int32Array | null {
+  const n = sizeOf(out);
+  if (operand.length === out.length && operand.every((d, i) => d === out[i])) return null;
+  const idx = new Int32Array(n);
+  const offset = out.length - operand.length;
+  const strides = new Array<number>(operand.length);
+  let s = 1;
+  for (let i = operand.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= operand[i];
+  }
+  for (let flat = 0; flat < n; flat++) {
+    let rem = flat;
+    let at = 0;
+    for (let axis = out.length - 1; axis >= 0; axis--) {
+      const coord = rem % out[axis];
+      rem = Math.floor(rem / out[axis]);
+      const oa = axis - offset;
+      if (oa >= 0 && operand[oa] !== 1) at += coord * strides[oa];
+    }
+    idx[flat] = at;
+  }
+  return idx;
+}
+
+export function matmulInto(
+  lib: NativeSymbols,
+  backend: CpuBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): { shape: number[]; values: Float32Array; rows: number; n: number } {
+  const ar = a.shape.length;
+  const br = b.shape.length;
+  const k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
+  const kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
+  const m = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
+  const n = transposeB ? b.shape[br - 2] : b.shape[br - 1];
+  if (k !== kb) {
+    throw new Error(
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and ` +
+        `transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
+  }
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  const batch = sizeOf(outer);
+  const shape = [...outer, m, n];
+  const values = new Float32Array(batch * m * n);
+  if (values.length === 0 || k === 0) return { shape, values, rows: batch * m, n };
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  if (!transposeA && sizeOf(outerB) === 1 && sizeOf(outerA) === batch) {
+    // [..., M, K] · [K, N]: one sgemm over all batch rows.
+    lib.rho1_sgemm_batched(0, transposeB ? 1 : 0, batch * m, n, k, av, bv, values, 1, null, null);
+  } else {
+    const ai = batchIndex(outerA, outer);
+    const bi = batchIndex(outerB, outer);
+    lib.rho1_sgemm_batched(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, av, bv, values, batch, ai, bi);
+  }
+  return { shape, values, rows: batch * m, n };
+}
+
+export function batchMatMulKernel(lib: NativeSymbols): KernelConfig {
+  return {
+    kernelName: tf.BatchMatMul,
+    backendName: "cpu",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+      const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
+      const cpu = backend as CpuBackend;
+      const r = matmulInto(lib, cpu, a, b, transposeA, transposeB);
+      return output(cpu, r.shape, r.values);
+    },
+  };
+}
+
+/** Native for no/linear/relu activation with a scalar or last-axis bias; anything else runs the stock kernel. */
+export function fusedMatMulKernel(lib: NativeSymbols, stock: KernelConfig | undefined): KernelConfig {
+  return {
+    kernelName: tf._FusedMatMul,
+    backendName: "cpu",
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const { a, b, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
+      const { transposeA, transposeB, activation } = attrs as unknown as MatMulAttrs & {
+        activation?: string;
+      };
+      const act = activation === undefined || activation === "linear" ? 0 : activation === "relu" ? 1 : -1;
+      const biasSize = bias ? sizeOf(bias.shape) : 0;
+      const cpu = backend as CpuBackend;
+      const n = b ? (transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1]) : 0;
+      const biasOk =
+        !bias ||
+        (bias.dtype === "float32" &&
+          (biasSize === 1 || (biasSize === n && bias.shape[bias.shape.length - 1] === n)));
+      if (act < 0 || preluActivationWeights || !biasOk || !a || !b) {
+        if (!stock) throw new Error(`_FusedMatMul: activation ${activation} is not supported natively`);
+        return stock.kernelFunc(args);
+      }
+      const r = matmulInto(lib, cpu, a, b, transposeA, transposeB);
+      if (r.values.length > 0 && (bias || act)) {
+        lib.rho1_bias_act(r.values, r.rows, r.n, bias ? f32(cpu, bias) : null, biasSize, act);
+      }
+      return output(cpu, r.shape, r.values);
+    },
+  };
+}
+
+/** Sums a gradient computed at the broadcast batch shape back down to the operand's shape. */
+function reduceTo(g: tf.Tensor, shape: number[]): tf.Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const axes: number[] = [];
+  const offset = g.rank - shape.length;
+  for (let axis = 0; axis < g.rank - 2; axis++) {
+    if (axis < offset || shape[axis - offset] === 1) axes.push(axis);
+  }
+  return tf.reshape(axes.length ? tf.sum(g, axes) : g, shape);
+}
+
+/** BatchMatMul's gradient with broadcast batches; [..., M, K]·[K, N] folds the batch into M (one sgemm each way). */
+export const batchMatMulGrad: GradConfig = {
+  kernelName: tf.BatchMatMul,
+  inputsToSave: ["a", "b"],
+  gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+    const [a, b] = saved;
+    const g = dy as tf.Tensor;
+    const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
+    if (a.rank > 2 && b.rank === 2 && !transposeA) {
+      const k = a.shape[a.rank - 1];
+      const a2 = tf.reshape(a, [-1, k]) as tf.Tensor2D;
+      const g2 = tf.reshape(g, [-1, g.shape[g.rank - 1]]) as tf.Tensor2D;
+      return {
+        a: () => tf.reshape(tf.matMul(g2, b as tf.Tensor2D, false, !transposeB), a.shape),
+        b: () => (transposeB ? tf.matMul(g2, a2, true, false) : tf.matMul(a2, g2, true, false)),
+      };
+    }
+    let da: () => tf.Tensor;
+    let db: () => tf.Tensor;
+    if (!transposeA && !transposeB) {
+      da = () => tf.matMul(g, b, false, true);
+      db = () => tf.matMul(a, g, true, false);
+    } else if (!transposeA && transposeB) {
+      da = () => tf.matMul(g, b, false, false);
+      db = () => tf.matMul(g, a, true, false);
+    } else if (transposeA && !transposeB) {
+      da = () => tf.matMul(b, g, false, true);
+      db = () => tf.matMul(a, g, false, false);
+    } else {
+      da = () => tf.matMul(b, g, true, true);
+      db = () => tf.matMul(g, a, true, true);
+    }
+    return { a: () => reduceTo(da(), a.shape), b: () => reduceTo(db(), b.shape) };
+  },
+};

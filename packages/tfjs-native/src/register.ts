@@ -1,0 +1,129 @@
+/**
+ * registerNativeKernels(): load (compiling on first use) the native library and register its kernels into the tfjs
+ * `cpu` backend; unregisterNativeKernels() restores the stock state; nativeStatus() reports what happened.
+ */
+import "@tensorflow/tfjs-backend-cpu";
+import type { GradConfig, KernelConfig } from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
+import { contractGradients, contractKernels } from "./kernels.ts";
+import {
+  findCompiler,
+  findOpenBlas,
+  type LoadedNative,
+  type LoadOptions,
+  loadNative,
+  NativeUnavailable,
+} from "./loader.ts";
+import { batchMatMulGrad, batchMatMulKernel, fusedMatMulKernel } from "./matmul.ts";
+
+export interface RegisterOptions extends LoadOptions {
+  /** Print the one-line notice when native kernels are unavailable (default true). */
+  quiet?: boolean;
+}
+
+export interface NativeStatus {
+  /** True while native kernels are registered. */
+  registered: boolean;
+  /** Why they are not (disabled, OpenBLAS or compiler missing, compile error); null when registered or never tried. */
+  reason: string | null;
+  /** Compiled library path, OpenBLAS path and its kernel (core) name, threads used, compiler flags. */
+  library?: string;
+  openblas?: string;
+  corename?: string;
+  threads?: number;
+  flags?: string[];
+  /** True when this process compiled the library (false: loaded from the cache). */
+  compiled?: boolean;
+  /** OPENBLAS_CORETYPE passed to OpenBLAS (from RHO1_OPENBLAS_CORETYPE), or null. */
+  coretype?: string | null;
+  kernels: string[];
+}
+
+let loaded: LoadedNative | null = null;
+let pending: Promise<boolean> | null = null;
+let reason: string | null = null;
+let registeredNames: string[] = [];
+const stockKernels = new Map<string, KernelConfig | undefined>();
+let stockMatMulGrad: GradConfig | undefined;
+
+function replaceKernel(config: KernelConfig): void {
+  const existing = tf.getKernel(config.kernelName, "cpu");
+  if (!stockKernels.has(config.kernelName)) stockKernels.set(config.kernelName, existing);
+  if (existing) tf.unregisterKernel(config.kernelName, "cpu");
+  tf.registerKernel(config);
+}
+
+function registerAll(lib: LoadedNative): void {
+  const stockFused = stockKernels.get(tf._FusedMatMul) ?? tf.getKernel(tf._FusedMatMul, "cpu");
+  const configs = [
+    batchMatMulKernel(lib.symbols),
+    fusedMatMulKernel(lib.symbols, stockFused),
+    ...contractKernels(lib.symbols),
+  ];
+  for (const c of configs) replaceKernel(c);
+  registeredNames = configs.map((c) => c.kernelName);
+  stockMatMulGrad = tf.getGradient(tf.BatchMatMul);
+  tf.registerGradient(batchMatMulGrad);
+  for (const g of contractGradients) tf.registerGradient(g);
+}
+
+/**
+ * Registers the native kernels into the `cpu` backend. Resolves true when they are registered, false (with one notice
+ * on stderr) when RHO1_NATIVE=0, OpenBLAS or a C compiler is missing, or compiling fails. Idempotent.
+ */
+export function registerNativeKernels(opts: RegisterOptions = {}): Promise<boolean> {
+  if (registeredNames.length > 0) return Promise.resolve(true);
+  if (pending) return pending;
+  const attempt = (async () => {
+    try {
+      if (process.env.RHO1_NATIVE === "0") throw new NativeUnavailable("disabled by RHO1_NATIVE=0");
+      loaded ??= await loadNative(opts);
+      registerAll(loaded);
+      reason = null;
+      return true;
+    } catch (err) {
+      if (!(err instanceof NativeUnavailable)) throw err;
+      reason = err.message;
+      if (!opts.quiet)
+        console.error(`rho1: native kernels off (${reason}); using the pure TensorFlow.js path`);
+      return false;
+    }
+  })();
+  // Cleared once settled (the body may finish synchronously, so never inside it).
+  pending = attempt;
+  const clear = () => {
+    if (pending === attempt) pending = null;
+  };
+  attempt.then(clear, clear);
+  return attempt;
+}
+
+/** Restores the stock `cpu` kernels and gradients (the native library stays loaded for a later register). */
+export function unregisterNativeKernels(): void {
+  for (const name of registeredNames) {
+    tf.unregisterKernel(name, "cpu");
+    const stock = stockKernels.get(name);
+    if (stock) tf.registerKernel(stock);
+  }
+  if (registeredNames.length > 0) {
+    if (stockMatMulGrad) tf.registerGradient(stockMatMulGrad);
+    else tf.unregisterGradient(tf.BatchMatMul);
+    for (const g of contractGradients) tf.unregisterGradient(g.kernelName);
+  }
+  registeredNames = [];
+  stockKernels.clear();
+}
+
+export function nativeStatus(): NativeStatus {
+  const base = { registered: registeredNames.length > 0, reason, kernels: [...registeredNames] };
+  if (!loaded) return base;
+  const { library, openblas, corename, threads, flags, compiled, coretype } = loaded;
+  return { ...base, library, openblas, corename, threads, flags, compiled, coretype };
+}
+
+/** Whether this machine can use the native path at all (for tests that must skip with a reason). */
+export function nativeAvailability(): { ok: boolean; reason: string | null } {
+  if (!findOpenBlas()) return { ok: false, reason: "OpenBLAS not found (libopenblas0)" };
+  if (!findCompiler()) return { ok: false, reason: "no C compiler (cc/gcc/clang)" };
+  return { ok: true, reason: null };
+}

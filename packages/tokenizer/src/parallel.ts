@@ -1,0 +1,124 @@
+import { availableParallelism } from "node:os";
+import { TokenizerError } from "./errors.ts";
+import type { ParallelCorpusOptions, Tokenizer } from "./types.ts";
+import type { WorkerReply, WorkerRequest } from "./worker.ts";
+
+/** Below this many characters a corpus is encoded on the calling thread (starting workers costs more). */
+const MIN_PARALLEL_CHARS = 1 << 20;
+/** Chunks per worker: several, so a worker that draws long documents does not hold the others up. */
+const CHUNKS_PER_WORKER = 4;
+
+interface Pool {
+  workers: Worker[];
+  busy: number;
+}
+
+/** One pool per tokenizer folder and size, kept for later calls; workers are unref'd while idle. */
+const pools = new Map<string, Pool>();
+
+function getPool(dir: string, size: number): Pool {
+  const key = `${dir}\u0000${size}`;
+  let pool = pools.get(key);
+  if (pool === undefined) {
+    const workers: Worker[] = [];
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+      worker.unref();
+      workers.push(worker);
+    }
+    pool = { workers, busy: 0 };
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+/** Runs one request on a worker and resolves with its reply. */
+function runOn(worker: Worker, request: WorkerRequest): Promise<WorkerReply> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (event: MessageEvent<WorkerReply>) => {
+      cleanup();
+      if (event.data.error !== undefined) reject(new TokenizerError(event.data.error));
+      else resolve(event.data);
+    };
+    const onError = (event: ErrorEvent) => {
+      cleanup();
+      reject(new TokenizerError(`tokenizer worker failed: ${event.message}`));
+    };
+    const cleanup = () => {
+      worker.removeEventListener("message", onMessage);
+      worker.removeEventListener("error", onError);
+    };
+    worker.addEventListener("message", onMessage);
+    worker.addEventListener("error", onError);
+    worker.postMessage(request);
+  });
+}
+
+/** Cuts [0, n) into about `count` contiguous ranges of similar character totals. */
+function chunkRanges(texts: string[], count: number): [number, number][] {
+  let total = 0;
+  for (const t of texts) total += t.length;
+  const target = total / count;
+  const ranges: [number, number][] = [];
+  let start = 0;
+  let acc = 0;
+  for (let i = 0; i < texts.length; i++) {
+    acc += texts[i].length;
+    if (acc >= target && ranges.length < count - 1) {
+      ranges.push([start, i + 1]);
+      start = i + 1;
+      acc = 0;
+    }
+  }
+  if (start < texts.length) ranges.push([start, texts.length]);
+  return ranges;
+}
+
+/** encodeCorpus over Bun workers: same ids, same order. */
+export async function encodeParallel(
+  tokenizer: Tokenizer,
+  texts: string[],
+  opts: ParallelCorpusOptions,
+): Promise<number[][]> {
+  const parseSpecial = opts.parseSpecial ?? false;
+  const size = opts.workers ?? availableParallelism();
+  if (!Number.isInteger(size) || size < 1) {
+    throw new TokenizerError(`encodeCorpusParallel: workers must be a positive integer, found ${size}`);
+  }
+  let chars = 0;
+  for (const t of texts) {
+    if (typeof t !== "string") throw new TokenizerError(`encodeCorpusParallel: documents must be strings`);
+    chars += t.length;
+  }
+  if (size === 1 || chars < MIN_PARALLEL_CHARS || texts.length < 2) {
+    return tokenizer.encodeCorpus(texts, { parseSpecial });
+  }
+  const pool = getPool(tokenizer.dir, size);
+  const ranges = chunkRanges(texts, size * CHUNKS_PER_WORKER);
+  const out: number[][] = new Array(texts.length);
+  let next = 0;
+  for (const w of pool.workers) w.ref();
+  pool.busy++;
+  try {
+    await Promise.all(
+      pool.workers.map(async (worker) => {
+        while (next < ranges.length) {
+          const [start, end] = ranges[next++];
+          const reply = await runOn(worker, {
+            dir: tokenizer.dir,
+            texts: texts.slice(start, end),
+            parseSpecial,
+          });
+          const { ids, offsets } = reply as { ids: Int32Array; offsets: Int32Array };
+          for (let d = 0; d < end - start; d++) {
+            out[start + d] = Array.from(ids.subarray(offsets[d], offsets[d + 1]));
+          }
+        }
+      }),
+    );
+  } finally {
+    pool.busy--;
+    if (pool.busy === 0) for (const w of pool.workers) w.unref();
+  }
+  return out;
+}

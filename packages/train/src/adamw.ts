@@ -1,0 +1,155 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { TrainError } from "./errors.ts";
+
+/** Kernel name of the fused AdamW step in @rho1/transformer's kernel contract (ops/contract.ts, `ADAMW`). */
+export const ADAMW_KERNEL = "Rho1AdamW";
+
+export interface AdamWOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+/** Optimizer state as plain data: moments per variable name plus the step count (for checkpoints). */
+export interface AdamWState {
+  step: number;
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+}
+
+/**
+ * AdamW with PyTorch's semantics (torch.optim.AdamW, single-tensor path), on float32 master weights:
+ *   p ← p·(1 − lr·wd);  m ← m + (1−β1)(g − m);  v ← β2·v + (1−β2)·g²;
+ *   p ← p − (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + eps).
+ * Uses the backend's fused `Rho1AdamW` kernel when one is registered (@rho1/tfjs-native), else tfjs ops.
+ */
+/** tf.Variable names are global: every optimizer instance gets its own prefix. */
+let instances = 0;
+
+export class AdamW {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private t = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(
+    private readonly vars: Map<string, tf.Variable>,
+    opts: AdamWOptions,
+  ) {
+    this.lr = opts.lr;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0.01;
+    for (const [name, value] of [
+      ["lr", this.lr],
+      ["beta1", this.beta1],
+      ["beta2", this.beta2],
+      ["eps", this.eps],
+      ["weightDecay", this.weightDecay],
+    ] as const) {
+      if (!Number.isFinite(value) || value < 0 || (name.startsWith("beta") && value >= 1)) {
+        throw new TrainError(
+          `AdamW: ${name} must be finite, >= 0${name.startsWith("beta") ? " and < 1" : ""}; found ${value}`,
+          "bad_option",
+        );
+      }
+    }
+    const prefix = `adamw${instances++}`;
+    for (const [name, variable] of vars) {
+      if (variable.dtype !== "float32") {
+        throw new TrainError(
+          `AdamW: variable ${name} must be float32 (master weights), found ${variable.dtype}`,
+          "bad_dtype",
+        );
+      }
+      this.m.set(name, tf.variable(tf.zerosLike(variable), false, `${prefix}.m.${name}`));
+      this.v.set(name, tf.variable(tf.zerosLike(variable), false, `${prefix}.v.${name}`));
+    }
+  }
+
+  /** Steps taken so far. */
+  get steps(): number {
+    return this.t;
+  }
+
+  /** One update. `grads` maps variable names to gradients of the same shape; a variable without one is skipped
+   *  (PyTorch skips parameters whose .grad is None). `lr` overrides the constructor's (schedules). */
+  step(grads: Map<string, tf.Tensor>, lr = this.lr): void {
+    for (const name of grads.keys()) {
+      if (!this.vars.has(name))
+        throw new TrainError(`AdamW: gradient for unknown variable ${name}`, "unknown_variable");
+    }
+    this.t++;
+    const step = this.t;
+    const fused = tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined;
+    const { beta1, beta2, eps, weightDecay } = this;
+    for (const [name, param] of this.vars) {
+      const grad = grads.get(name);
+      if (!grad) continue;
+      if (grad.shape.join() !== param.shape.join()) {
+        throw new TrainError(
+          `AdamW: gradient for ${name} has shape [${grad.shape}], variable [${param.shape}]`,
+          "bad_shape",
+        );
+      }
+      const m = this.m.get(name) as tf.Variable;
+      const v = this.v.get(name) as tf.Variable;
+      tf.tidy(() => {
+        let outs: tf.Tensor[];
+        if (fused) {
+          const attrs = { lr, beta1, beta2, eps, weightDecay, step };
+          outs = tf.engine().runKernel(ADAMW_KERNEL, { param, grad, m, v }, attrs as never) as tf.Tensor[];
+        } else {
+          const bc1 = 1 - beta1 ** step;
+          const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
+          const decayed = tf.mul(param, tf.scalar(1 - lr * weightDecay));
+          const m2 = tf.add(m, tf.mul(tf.sub(grad, m), tf.scalar(1 - beta1)));
+          const v2 = tf.add(tf.mul(v, tf.scalar(beta2)), tf.mul(tf.mul(grad, grad), tf.scalar(1 - beta2)));
+          const denom = tf.add(tf.div(tf.sqrt(v2), tf.scalar(bc2Sqrt)), tf.scalar(eps));
+          const p2 = tf.add(decayed, tf.mul(tf.div(m2, denom), tf.scalar(-lr / bc1)));
+          outs = [p2, m2, v2];
+        }
+        param.assign(outs[0] as tf.Tensor);
+        m.assign(outs[1] as tf.Tensor);
+        v.assign(outs[2] as tf.Tensor);
+      });
+    }
+  }
+
+  state(): AdamWState {
+    const copy = (src: Map<string, tf.Variable>) =>
+      new Map([...src].map(([name, t]) => [name, Float32Array.from(t.dataSync() as Float32Array)]));
+    return { step: this.t, m: copy(this.m), v: copy(this.v) };
+  }
+
+  loadState(state: AdamWState): void {
+    for (const [kind, src, dst] of [
+      ["m", state.m, this.m],
+      ["v", state.v, this.v],
+    ] as const) {
+      for (const [name, variable] of dst) {
+        const data = src.get(name);
+        if (!data) throw new TrainError(`AdamW state: missing ${kind}.${name}`, "bad_state");
+        if (data.length !== variable.size) {
+          throw new TrainError(
+            `AdamW state: ${kind}.${name} has ${data.length} values, expected ${variable.size}`,
+            "bad_state",
+          );
+        }
+        variable.assign(tf.tensor(data, variable.shape, "float32"));
+      }
+    }
+    this.t = state.step;
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}

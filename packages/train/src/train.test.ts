@@ -1,0 +1,221 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openSafetensors } from "@rho1/safetensors";
+import { latestCheckpoint } from "./checkpoint.ts";
+import { packText, scoredSource } from "./data.ts";
+import { TrainError } from "./errors.ts";
+import type { StepMetrics } from "./report.ts";
+import { type TrainOptions, train } from "./train.ts";
+
+const MODEL = join(import.meta.dir, "../../../models/stories260K");
+const work = mkdtempSync(join(tmpdir(), "rho1-train-test-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const stories = [
+  "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.",
+  "Tom had a red ball. He liked to throw it to his dog, Max. Max was very happy.",
+  "One day, a big bird flew into the garden. The bird was looking for food.",
+  "Sue and her mom went to the store. They bought apples, milk and bread.",
+  "The sun was hot. Ben wanted to swim in the lake with his friends.",
+  "A little cat sat on the mat. It was sleepy and warm and soft.",
+];
+const data = join(work, "stories.jsonl");
+writeFileSync(
+  data,
+  `${Array.from({ length: 12 }, (_, i) => JSON.stringify({ text: stories[i % stories.length] })).join("\n")}\n`,
+);
+
+const base = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
+  modelDir: MODEL,
+  data: [data],
+  outDir: join(work, out),
+  seqLen: 32,
+  batchSize: 2,
+  gradAccum: 2,
+  lr: 3e-3,
+  warmup: 1,
+  steps: 4,
+  seed: 7,
+  progress: null,
+  ...extra,
+});
+
+const weights = (dir: string) => {
+  const f = openSafetensors(join(dir, "model.safetensors"));
+  const out = new Map(f.names.map((n) => [n, Float32Array.from(f.readFloat32(n))]));
+  f.close();
+  return out;
+};
+const metricsOf = (out: string) =>
+  readFileSync(join(work, out, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as StepMetrics);
+
+describe("train (stories260K, causal LM)", () => {
+  test("4 steps uninterrupted == 2 steps, crash, --resume 2 steps: same losses and final weights", async () => {
+    const full = await train(base("full", { saveEvery: 2 }));
+    expect(full.steps).toBe(4);
+    expect(full.losses.length).toBe(4);
+    expect(full.losses.every(Number.isFinite)).toBe(true);
+    expect(full.losses[3] as number).toBeLessThan(full.losses[0] as number); // it learns the tiny corpus
+
+    // Kill the second run right after step 3 began its bookkeeping: checkpoint-2 exists, step 3 is lost.
+    const crash = base("resumed", {
+      saveEvery: 2,
+      onStep: (m) => {
+        if (m.step === 3) throw new Error("simulated crash");
+      },
+    });
+    await expect(train(crash)).rejects.toThrow("simulated crash");
+    expect(latestCheckpoint(join(work, "resumed"))).toEndWith("checkpoint-000002");
+    const resumed = await train(base("resumed", { saveEvery: 2, resume: true }));
+    expect(resumed.startStep).toBe(2);
+    expect(resumed.steps).toBe(4);
+    expect(resumed.losses).toEqual(full.losses.slice(2));
+
+    const a = weights(join(work, "full", "checkpoint-000004"));
+    const b = weights(join(work, "resumed", "checkpoint-000004"));
+    for (const [name, w] of a) expect(b.get(name)).toEqual(w);
+    expect(metricsOf("resumed").map((m) => m.loss_selected)).toEqual(
+      metricsOf("full").map((m) => m.loss_selected),
+    );
+
+    const m = metricsOf("full");
+    expect(m.map((x) => x.step)).toEqual([1, 2, 3, 4]);
+    expect(m[0]?.lr).toBeCloseTo(3e-3, 12); // warm-up 1: step 0 already at the peak
+    expect(m[3]?.lr).toBeCloseTo(3e-4, 12); // cosine down to min-lr (lr / 10) at the last step
+    expect(m[0]?.loss_selected).toBeCloseTo(m[0]?.loss as number, 6); // CLM: every valid token is selected
+    expect(m[0]?.loss_unselected).toBeNull();
+    expect(m[0]?.selected_tokens).toBe(m[0]?.tokens);
+    expect(m[0]?.grad_norm).toBeGreaterThan(0);
+    const html = readFileSync(join(work, "full", "loss-curves.html"), "utf8");
+    expect(html).toContain("<svg");
+    expect(html).toContain("<polyline");
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    for (const f of [
+      "config.json",
+      "model.safetensors",
+      "tokenizer.json",
+      "optimizer.safetensors",
+      "trainer_state.json",
+    ]) {
+      expect(existsSync(join(work, "full", "checkpoint-000002", f))).toBe(true);
+    }
+  }, 60_000);
+
+  test("a NaN/Inf loss stops the run naming the step and batch; the last good checkpoint stays", async () => {
+    const opts = base("nan", { lr: 1e30, warmup: 0, saveEvery: 1, steps: 6 });
+    let error: unknown;
+    try {
+      await train(opts);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TrainError);
+    const message = (error as Error).message;
+    expect(message).toMatch(
+      /^step \d+: (loss is (NaN|-?Infinity) on micro-batch \d \(sequences [\d,]+\)|gradient norm)/,
+    );
+    const failed = Number(/^step (\d+)/.exec(message)?.[1]);
+    const last = latestCheckpoint(join(work, "nan")) as string;
+    expect(last).toEndWith(`checkpoint-${String(failed - 1).padStart(6, "0")}`);
+    expect(message).toContain(last);
+    expect(JSON.parse(readFileSync(join(last, "trainer_state.json"), "utf8")).step).toBe(failed - 1);
+  }, 60_000);
+
+  test("selective LM with a reference model keeps the top ratio of tokens", async () => {
+    const summary = await train(
+      base("slm", { refModelDir: MODEL, selectRatio: 0.5, steps: 2, gradAccum: 1 }),
+    );
+    const m = metricsOf("slm");
+    const first = m[0] as StepMetrics;
+    expect(first.selected_tokens).toBe(Math.floor(0.5 * first.tokens));
+    expect(first.loss_unselected).not.toBeNull();
+    expect(summary.selectedTokens).toBe(m[1]?.selected_tokens as number);
+  }, 60_000);
+
+  test("bad options are refused", async () => {
+    await expect(train(base("bad1", { selectRatio: 0.5 }))).rejects.toThrow(
+      /needs --ref-scores or --ref-model/,
+    );
+    await expect(train(base("bad2", { batchSize: 0 }))).rejects.toThrow(
+      /--batch-size must be an integer >= 1/,
+    );
+    await expect(train(base("bad3", { data: [join(work, "missing.jsonl")] }))).rejects.toThrow(
+      /no such file/,
+    );
+    await expect(train(base("full"))).rejects.toThrow(/already holds checkpoint-000004: pass --resume/);
+    await expect(train(base("full", { resume: true, batchSize: 3 }))).rejects.toThrow(
+      /--resume: batchSize was 2/,
+    );
+    const bad = join(work, "bad.jsonl");
+    writeFileSync(bad, '{"text": "ok"}\n{"txt": 1}\n');
+    await expect(train(base("bad4", { data: [bad] }))).rejects.toThrow(/bad.jsonl:2: no string field "text"/);
+  }, 60_000);
+});
+
+describe("train from a score store (@rho1/reference-scorer)", () => {
+  const scores = join(work, "scores");
+  const ready = (async () => {
+    const { scoreCorpus } = await import("@rho1/reference-scorer");
+    await scoreCorpus({
+      modelDir: MODEL,
+      data: [data],
+      outDir: scores,
+      seqLen: 32,
+      batchSize: 4,
+      progress: null,
+    });
+  })();
+
+  test("text packing matches the scorer's, and SLM trains on the stored reference losses", async () => {
+    await ready;
+    const { ScoreStore } = await import("@rho1/reference-scorer");
+    const { loadTokenizer } = await import("@rho1/tokenizer");
+    const store = ScoreStore.open(scores);
+    const text = await packText([data], await loadTokenizer(MODEL), 32);
+    expect(text.numSequences).toBe(store.numSequences);
+    for (let i = 0; i < store.numSequences; i++) {
+      expect(Array.from(text.sequence(i).ids)).toEqual(Array.from(store.sequence(i).ids));
+      expect(Array.from(text.sequence(i).valid)).toEqual(Array.from(store.sequence(i).valid));
+    }
+    const summary = await train(
+      base("scored", {
+        refScores: scores,
+        selectRatio: 0.6,
+        selectScope: "sequence",
+        steps: 2,
+        seqLen: undefined,
+      }),
+    );
+    expect(summary.steps).toBe(2);
+    const first = metricsOf("scored")[0] as StepMetrics;
+    expect(first.selected_tokens).toBeGreaterThanOrEqual(Math.floor(0.6 * first.tokens) - 4); // per row: floor each
+    expect(first.selected_tokens).toBeLessThan(first.tokens);
+  }, 60_000);
+
+  test("a store made from other data, sequence length or tokenizer is refused", async () => {
+    await ready;
+    await expect(train(base("mismatch1", { refScores: scores, seqLen: 16 }))).rejects.toThrow(
+      /sequence length 32, --seq-len asks for 16/,
+    );
+    const other = join(work, "other.jsonl");
+    writeFileSync(other, '{"text": "A different corpus."}\n');
+    await expect(train(base("mismatch2", { refScores: scores, data: [other] }))).rejects.toThrow(
+      /scored corpus \[stories.jsonl \(\d+ B\)\] differs from --data \[other.jsonl/,
+    );
+    const fake = {
+      manifest: { tokenizer: { hash: "ab".repeat(32) }, seqLen: 32, sources: [] },
+      numSequences: 0,
+      sequence: () => {
+        throw new Error("unused");
+      },
+    };
+    await expect(scoredSource(fake, "fake", { tokenizerHash: "cd".repeat(32), data: [] })).rejects.toThrow(
+      /scored with tokenizer abababababab…, the model's is cdcdcdcdcdcd…/,
+    );
+  }, 60_000);
+});

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { loadTokenizer, type Tokenizer } from "@rho1/tokenizer";
+import { CausalLM, parseConfig, tf } from "./index.ts";
+
+tf.setBackend("cpu");
+const STORIES = join(import.meta.dir, "../../../models/stories260K");
+
+describe("generate on stories260K", () => {
+  let model: CausalLM;
+  let tok: Tokenizer;
+  let prompt: number[];
+  let greedy: number[];
+  beforeAll(async () => {
+    model = await CausalLM.load(STORIES);
+    tok = await loadTokenizer(STORIES);
+    prompt = tok.encode("Once upon a time");
+    greedy = model.generate([prompt], { maxNewTokens: 20 })[0].ids;
+  });
+  afterAll(() => model.dispose());
+
+  test("greedy: 20 new tokens, finish reason length, onToken sees each", () => {
+    const seen: number[] = [];
+    const [r] = model.generate([prompt], {
+      maxNewTokens: 20,
+      onToken: (row, id) => seen.push(row * 1000 + id),
+    });
+    expect(r.ids).toEqual(greedy);
+    expect(r.ids.length).toBe(20);
+    expect(r.finishReason).toBe("length");
+    expect(seen).toEqual(greedy);
+    expect(tok.decode([...prompt, ...greedy], { skipSpecialTokens: true })).toStartWith(
+      "Once upon a time, there was a little girl named Lily",
+    );
+  });
+
+  test("EOS ends a row (not included), other rows continue", () => {
+    const eos = greedy[3];
+    const cut = greedy.indexOf(eos);
+    const [a, b] = model.generate([prompt, tok.encode("The cat")], {
+      maxNewTokens: 20,
+      eosTokenId: [eos, 99999],
+    });
+    expect(a.ids).toEqual(greedy.slice(0, cut));
+    expect(a.finishReason).toBe("eos");
+    expect(b.ids.length).toBeGreaterThan(0);
+  });
+
+  test("stop strings trim the text and the tokens that made it", () => {
+    const decode = (ids: number[]) => tok.decode(ids, { skipSpecialTokens: true });
+    const [r] = model.generate([prompt], { maxNewTokens: 20, stop: { strings: ["zzz", "Lily"], decode } });
+    expect(r.finishReason).toBe("stop");
+    expect(r.text).toBe(", there was a little girl named ");
+    expect(r.text?.startsWith(decode(r.ids))).toBe(true);
+    expect(decode(r.ids)).not.toContain("Lily");
+    expect(greedy.slice(0, r.ids.length)).toEqual(r.ids);
+    const [none] = model.generate([prompt], { maxNewTokens: 5, stop: { strings: ["zzz"], decode } });
+    expect(none.finishReason).toBe("length");
+    expect(none.text).toBe(decode(greedy.slice(0, 5)));
+  });
+
+  test("sampling is reproducible by seed; tiny top-p is greedy", () => {
+    const opts = { maxNewTokens: 15, temperature: 1, topP: 0.95 };
+    const a = model.generate([prompt], { ...opts, seed: 1 })[0].ids;
+    const b = model.generate([prompt], { ...opts, seed: 1 })[0].ids;
+    const c = model.generate([prompt], { ...opts, seed: 2 })[0].ids;
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect(
+      model.generate([prompt], { maxNewTokens: 20, temperature: 1, topP: 1e-6, seed: 3 })[0].ids,
+    ).toEqual(greedy);
+  });
+
+  test("bad options and prompts are refused", () => {
+    expect(() => model.generate([], {})).toThrow(RangeError);
+    expect(() => model.generate([[]], {})).toThrow("prompt 0 is empty");
+    expect(() => model.generate([[1, 512]], {})).toThrow("token id 512 is outside [0, 512)");
+    expect(() => model.generate([prompt], { topP: 0 })).toThrow("topP");
+    expect(() => model.generate([prompt], { maxNewTokens: -1 })).toThrow("maxNewTokens");
+    expect(model.generate([prompt], { maxNewTokens: 0 })).toEqual([{ ids: [], finishReason: "length" }]);
+  });
+});
+
+describe("a random tiny model", () => {
+  const config = parseConfig(
+    {
+      architectures: ["LlamaForCausalLM"],
+      hidden_size: 16,
+      intermediate_size: 24,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      vocab_size: 40,
+      eos_token_id: 2,
+    },
+    "tiny",
+  );
+
+  test("random() is deterministic by seed and initialised like transformers", () => {
+    const a = CausalLM.random(config, 5);
+    const b = CausalLM.random(config, 5);
+    const w = a.variables.get("model.layers.0.mlp.up_proj.weight")?.dataSync() as Float32Array;
+    expect(Array.from(w)).toEqual(
+      Array.from(b.variables.get("model.layers.0.mlp.up_proj.weight")?.dataSync() ?? []),
+    );
+    const std = Math.sqrt(w.reduce((s, x) => s + x * x, 0) / w.length);
+    expect(std).toBeGreaterThan(0.015);
+    expect(std).toBeLessThan(0.025);
+    expect(Array.from(a.variables.get("model.norm.weight")?.dataSync() ?? [])).toEqual(new Array(16).fill(1));
+    expect(a.variables.has("lm_head.weight")).toBe(true);
+    a.dispose();
+    b.dispose();
+  });
+
+  test("no leaks: tf.memory().numTensors after 100 generate calls equals that after 1", () => {
+    const model = CausalLM.random(config, 1);
+    const run = (seed: number) =>
+      model.generate([[1, 5, 7], [3]], {
+        maxNewTokens: 4,
+        temperature: seed ? 0.9 : 0,
+        seed,
+        eosTokenId: null,
+      });
+    run(0);
+    const after1 = tf.memory().numTensors;
+    for (let i = 1; i < 100; i++) run(i);
+    expect(tf.memory().numTensors).toBe(after1);
+    model.dispose();
+  });
+
+  test("fromWeights refuses missing and unexpected tensors", () => {
+    const model = CausalLM.random(config, 1);
+    const weights = new Map([...model.variables].map(([n, v]) => [n, v.dataSync() as Float32Array]));
+    weights.delete("model.norm.weight");
+    expect(() => CausalLM.fromWeights(config, weights)).toThrow("missing tensor model.norm.weight");
+    weights.set("model.norm.weight", new Float32Array(16));
+    weights.set("model.extra", new Float32Array(1));
+    expect(() => CausalLM.fromWeights(config, weights)).toThrow("unexpected tensor model.extra");
+    weights.delete("model.extra");
+    weights.set("model.norm.weight", new Float32Array(15));
+    expect(() => CausalLM.fromWeights(config, weights)).toThrow(
+      "expected shape [16] (16 values), found 15 values",
+    );
+    model.dispose();
+  });
+});

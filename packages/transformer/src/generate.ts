@@ -1,0 +1,160 @@
+/** Batched autoregressive generation with a KV cache (left padding + per-row positions + key mask). */
+import type { CausalLMCore, KvCache } from "./model.ts";
+import { prepareInputs } from "./model.ts";
+import { mulberry32, sampleToken } from "./sampling.ts";
+import { tf } from "./tf.ts";
+
+export interface GenerateOptions {
+  /** Default 64. */
+  maxNewTokens?: number;
+  /** 0 (default) = greedy. */
+  temperature?: number;
+  /** Nucleus sampling threshold in (0, 1]; default 1. */
+  topP?: number;
+  /** PRNG seed for sampling; default 0. */
+  seed?: number;
+  /** Tokens that end a row; default the config's eos_token_id; null = none. */
+  eosTokenId?: number | number[] | null;
+  /**
+   * Stop strings, checked on the decoded new text after every token. `decode` gets the new ids and the row index
+   * (so a caller can decode prompt + new ids and cut the prompt's text, keeping a leading space exact).
+   */
+  stop?: { strings: string[]; decode: (ids: number[], row: number) => string };
+  onToken?: (row: number, id: number) => void;
+}
+
+export interface GenerateResult {
+  /** New tokens only: the EOS token is not included; a stop string's tokens are trimmed. */
+  ids: number[];
+  /** With stop.decode: the decoded new text, the stop string (and what followed it) removed. */
+  text?: string;
+  finishReason: "eos" | "stop" | "length";
+}
+
+interface Row {
+  ids: number[];
+  text?: string;
+  done: boolean;
+  finishReason: GenerateResult["finishReason"];
+}
+
+export function generate(
+  model: CausalLMCore,
+  prompts: number[][],
+  opts: GenerateOptions = {},
+): GenerateResult[] {
+  const { vocabSize } = model.config;
+  const maxNew = opts.maxNewTokens ?? 64;
+  const temperature = opts.temperature ?? 0;
+  const topP = opts.topP ?? 1;
+  if (!Number.isInteger(maxNew) || maxNew < 0)
+    throw new RangeError(`maxNewTokens must be an integer >= 0, found ${maxNew}`);
+  if (!(temperature >= 0)) throw new RangeError(`temperature must be >= 0, found ${temperature}`);
+  if (!(topP > 0 && topP <= 1)) throw new RangeError(`topP must be in (0, 1], found ${topP}`);
+  if (prompts.length === 0) throw new RangeError("generate needs at least one prompt");
+  prompts.forEach((p, r) => {
+    if (p.length === 0) throw new RangeError(`prompt ${r} is empty`);
+    for (const id of p) {
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+        throw new RangeError(`prompt ${r}: token id ${id} is outside [0, ${vocabSize})`);
+      }
+    }
+  });
+  const eosOpt = opts.eosTokenId === undefined ? model.config.eosTokenId : opts.eosTokenId;
+  const eos = new Set(eosOpt === null ? [] : Array.isArray(eosOpt) ? eosOpt : [eosOpt]);
+  const random = mulberry32(opts.seed ?? 0);
+
+  const b = prompts.length;
+  const p = Math.max(...prompts.map((x) => x.length));
+  const rows: Row[] = prompts.map(() => ({ ids: [], done: maxNew === 0, finishReason: "length" }));
+  if (maxNew === 0) return rows.map(finish);
+
+  // Left padding: every row's last prompt token sits at column p − 1, so one decode step serves all rows.
+  const ids = new Int32Array(b * p);
+  const mask = new Float32Array(b * p);
+  prompts.forEach((prompt, r) => {
+    const lead = p - prompt.length;
+    for (let i = 0; i < prompt.length; i++) {
+      ids[r * p + lead + i] = prompt[i];
+      mask[r * p + lead + i] = 1;
+    }
+  });
+  const nextPosition = prompts.map((x) => x.length);
+  let keyMask: number[][] = prompts.map((_, r) => Array.from(mask.subarray(r * p, (r + 1) * p)));
+  const cache: KvCache = { k: [], v: [], length: 0 };
+
+  try {
+    let logits = tf.tidy(() => {
+      const idsT = tf.tensor2d(ids, [b, p], "int32");
+      const { positions, keyMask: km } = prepareInputs(idsT, tf.tensor2d(mask, [b, p]));
+      const hidden = model.hidden(idsT, positions, km, cache);
+      const last = tf.slice(hidden, [0, p - 1, 0], [b, 1, model.config.hiddenSize]);
+      return model.head(tf.reshape(last, [b, -1])).dataSync() as Float32Array;
+    });
+    for (let step = 0; ; step++) {
+      const next = new Int32Array(b);
+      for (let r = 0; r < b; r++) {
+        const row = rows[r];
+        if (row.done) continue;
+        const id = sampleToken(logits, r * vocabSize, vocabSize, temperature, topP, random);
+        next[r] = id;
+        opts.onToken?.(r, id);
+        if (eos.has(id)) {
+          row.done = true;
+          row.finishReason = "eos";
+          continue;
+        }
+        row.ids.push(id);
+        if (opts.stop && checkStop(row, r, opts.stop)) continue;
+        if (row.ids.length >= maxNew) row.done = true;
+      }
+      if (rows.every((row) => row.done)) break;
+      keyMask = keyMask.map((m) => [...m, 1]);
+      const positions = new Int32Array(nextPosition.map((x) => x + step));
+      logits = tf.tidy(() => {
+        const hidden = model.hidden(
+          tf.tensor2d(next, [b, 1], "int32"),
+          tf.tensor2d(positions, [b, 1], "int32"),
+          tf.tensor2d(keyMask.flat(), [b, keyMask[0].length], "float32"),
+          cache,
+        );
+        return model.head(tf.reshape(hidden, [b, -1])).dataSync() as Float32Array;
+      });
+    }
+  } finally {
+    tf.dispose([...cache.k, ...cache.v]);
+  }
+  const stop = opts.stop;
+  if (stop) {
+    rows.forEach((row, r) => {
+      row.text ??= stop.decode(row.ids, r);
+    });
+  }
+  return rows.map(finish);
+}
+
+/** Ends the row at the first stop string: trims the tokens that produced it and cuts the text before it. */
+function checkStop(row: Row, r: number, stop: NonNullable<GenerateOptions["stop"]>): boolean {
+  if (stop.strings.length === 0) return false;
+  const text = stop.decode(row.ids, r);
+  let cut = -1;
+  for (const s of stop.strings) {
+    if (s === "") continue;
+    const at = text.indexOf(s);
+    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+  }
+  if (cut < 0) return false;
+  let keep = row.ids.length - 1;
+  while (keep > 0 && stop.decode(row.ids.slice(0, keep), r).length > cut) keep--;
+  row.ids = row.ids.slice(0, keep);
+  row.text = text.slice(0, cut);
+  row.done = true;
+  row.finishReason = "stop";
+  return true;
+}
+
+function finish(row: Row): GenerateResult {
+  return row.text === undefined
+    ? { ids: row.ids, finishReason: row.finishReason }
+    : { ids: row.ids, text: row.text, finishReason: row.finishReason };
+}

@@ -1,0 +1,215 @@
+/**
+ * A Llama / Mistral decoder (nanoGPT-sized and readable), numerically the same as transformers' LlamaForCausalLM.
+ * Heavy operations go only through ./ops (see ops/contract.ts), so a backend can swap in faster kernels.
+ */
+import type { LlamaConfig } from "./config.ts";
+import { ConfigError } from "./config.ts";
+import { attention } from "./ops/attention.ts";
+import { crossEntropy } from "./ops/crossEntropy.ts";
+import { embedding } from "./ops/embedding.ts";
+import { linear } from "./ops/matmul.ts";
+import { rmsNorm } from "./ops/rmsNorm.ts";
+import { rope } from "./ops/rope.ts";
+import { swiglu } from "./ops/swiglu.ts";
+import { tf } from "./tf.ts";
+
+/** Per-layer key/value cache: [B, Tk, nKv, D] after RoPE. */
+export interface KvCache {
+  k: tf.Tensor4D[];
+  v: tf.Tensor4D[];
+  length: number;
+}
+
+/** Every parameter name and shape of the Hugging Face checkpoint for this config (lm_head only when untied). */
+export function parameterShapes(config: LlamaConfig): Map<string, number[]> {
+  const { hiddenSize: h, numHeads, numKvHeads, headDim: d, intermediateSize: f, vocabSize: v } = config;
+  const shapes = new Map<string, number[]>();
+  shapes.set("model.embed_tokens.weight", [v, h]);
+  for (let i = 0; i < config.numLayers; i++) {
+    const p = `model.layers.${i}.`;
+    shapes.set(`${p}input_layernorm.weight`, [h]);
+    shapes.set(`${p}self_attn.q_proj.weight`, [numHeads * d, h]);
+    shapes.set(`${p}self_attn.k_proj.weight`, [numKvHeads * d, h]);
+    shapes.set(`${p}self_attn.v_proj.weight`, [numKvHeads * d, h]);
+    shapes.set(`${p}self_attn.o_proj.weight`, [h, numHeads * d]);
+    shapes.set(`${p}post_attention_layernorm.weight`, [h]);
+    shapes.set(`${p}mlp.gate_proj.weight`, [f, h]);
+    shapes.set(`${p}mlp.up_proj.weight`, [f, h]);
+    shapes.set(`${p}mlp.down_proj.weight`, [h, f]);
+  }
+  shapes.set("model.norm.weight", [h]);
+  if (!config.tieWordEmbeddings) shapes.set("lm_head.weight", [v, h]);
+  return shapes;
+}
+
+let modelCounter = 0;
+
+export class CausalLMCore {
+  readonly variables = new Map<string, tf.Variable>();
+  /** tfjs variable names are global: prefix them so two models can live side by side. */
+  protected readonly prefix = `rho1_${++modelCounter}/`;
+
+  constructor(readonly config: LlamaConfig) {}
+
+  /** Adds one parameter (takes ownership of `value`'s data; no copy). */
+  protected addVariable(name: string, value: tf.Tensor): void {
+    const expected = parameterShapes(this.config).get(name);
+    if (!expected) throw new ConfigError(`unexpected parameter ${name}`, "<weights>", name);
+    if (expected.join(",") !== value.shape.join(",")) {
+      throw new ConfigError(
+        `parameter ${name}: expected shape [${expected}], found [${value.shape}]`,
+        "<weights>",
+        name,
+      );
+    }
+    this.variables.set(name, tf.variable(value, true, this.prefix + name));
+    value.dispose();
+  }
+
+  protected w(name: string): tf.Variable {
+    const v = this.variables.get(name);
+    if (!v) throw new Error(`model has no parameter ${name} (disposed?)`);
+    return v;
+  }
+
+  /**
+   * Final-norm hidden states [B, T, H]. positions int32 [B, T]; keyMask float32 [B, Tk] covering cached + new keys.
+   * With a cache, new keys/values are appended to it (the caller owns and disposes the cache tensors).
+   */
+  hidden(ids: tf.Tensor2D, positions: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: KvCache): tf.Tensor3D {
+    const c = this.config;
+    const [b, t] = ids.shape;
+    const offset = cache?.length ?? 0;
+    let h = embedding(this.w("model.embed_tokens.weight") as tf.Tensor2D, ids) as tf.Tensor3D;
+    for (let i = 0; i < c.numLayers; i++) {
+      const p = `model.layers.${i}.`;
+      const x = rmsNorm(h, this.w(`${p}input_layernorm.weight`) as tf.Tensor1D, c.rmsNormEps);
+      const q = tf.reshape(linear(x, this.w(`${p}self_attn.q_proj.weight`) as tf.Tensor2D), [
+        b,
+        t,
+        c.numHeads,
+        c.headDim,
+      ]);
+      const kNew = tf.reshape(linear(x, this.w(`${p}self_attn.k_proj.weight`) as tf.Tensor2D), [
+        b,
+        t,
+        c.numKvHeads,
+        c.headDim,
+      ]);
+      const vNew = tf.reshape(linear(x, this.w(`${p}self_attn.v_proj.weight`) as tf.Tensor2D), [
+        b,
+        t,
+        c.numKvHeads,
+        c.headDim,
+      ]);
+      const qr = rope(q as tf.Tensor4D, positions, c.ropeTheta, c.ropeScaling);
+      let k = rope(kNew as tf.Tensor4D, positions, c.ropeTheta, c.ropeScaling);
+      let v = vNew as tf.Tensor4D;
+      if (cache) {
+        const [oldK, oldV] = [cache.k[i], cache.v[i]];
+        if (offset > 0) {
+          k = tf.concat([oldK, k], 1);
+          v = tf.concat([oldV, v], 1);
+        }
+        cache.k[i] = tf.keep(k);
+        cache.v[i] = tf.keep(v);
+        if (offset > 0) tf.dispose([oldK, oldV]);
+      }
+      const a = attention(qr, k, v, keyMask, {
+        scale: 1 / Math.sqrt(c.headDim),
+        queryOffset: offset,
+        slidingWindow: c.slidingWindow,
+      });
+      const merged = tf.reshape(a, [b, t, c.numHeads * c.headDim]);
+      h = tf.add(h, linear(merged, this.w(`${p}self_attn.o_proj.weight`) as tf.Tensor2D)) as tf.Tensor3D;
+      const y = rmsNorm(h, this.w(`${p}post_attention_layernorm.weight`) as tf.Tensor1D, c.rmsNormEps);
+      const gate = linear(y, this.w(`${p}mlp.gate_proj.weight`) as tf.Tensor2D);
+      const up = linear(y, this.w(`${p}mlp.up_proj.weight`) as tf.Tensor2D);
+      h = tf.add(
+        h,
+        linear(swiglu(gate, up), this.w(`${p}mlp.down_proj.weight`) as tf.Tensor2D),
+      ) as tf.Tensor3D;
+    }
+    if (cache) cache.length = offset + t;
+    return rmsNorm(h, this.w("model.norm.weight") as tf.Tensor1D, c.rmsNormEps);
+  }
+
+  /** hidden [..., H] → logits [..., V] through lm_head (or the embedding table when tied). */
+  head(hidden: tf.Tensor): tf.Tensor {
+    const name = this.config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+    return linear(hidden, this.w(name) as tf.Tensor2D);
+  }
+
+  /** logits [B, T, V]. Positions count from each row's first unmasked token (left padding works too). */
+  logits(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const { positions, keyMask } = prepareInputs(inputIds, attentionMask);
+      return this.head(this.hidden(inputIds, positions, keyMask)) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * ce[b, t] = CE(logits[b, t], ids[b, t+1]), zeroed where invalid; valid[b, t] = mask[b, t]·mask[b, t+1].
+   * Differentiable. The CE runs on all T positions (the last one gets label −1, i.e. 0) and only the small [B, T]
+   * result is sliced: slicing the [B, T, H] activations costs far more than one extra head row per sequence on the
+   * cpu backend, whose strided Slice works element by element.
+   */
+  tokenLosses(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): { ce: tf.Tensor2D; valid: tf.Tensor2D } {
+    const [b, t] = inputIds.shape;
+    if (t < 2) throw new RangeError(`tokenLosses needs at least 2 tokens per row, found ${t}`);
+    const ids = inputIds.dataSync();
+    const mask = attentionMask?.dataSync();
+    const labels = new Int32Array(b * t).fill(-1);
+    const valid = new Float32Array(b * (t - 1));
+    for (let r = 0; r < b; r++) {
+      for (let i = 0; i < t - 1; i++) {
+        const ok = mask ? mask[r * t + i] !== 0 && mask[r * t + i + 1] !== 0 : true;
+        if (!ok) continue;
+        valid[r * (t - 1) + i] = 1;
+        labels[r * t + i] = ids[r * t + i + 1];
+      }
+    }
+    const ce = tf.tidy(() => {
+      const { positions, keyMask } = prepareInputs(inputIds, attentionMask);
+      const hidden = this.hidden(inputIds, positions, keyMask);
+      const logits = this.head(tf.reshape(hidden, [b * t, this.config.hiddenSize])) as tf.Tensor2D;
+      const all = crossEntropy(logits, tf.tensor1d(labels, "int32"));
+      return tf.slice(tf.reshape(all, [b, t]), [0, 0], [b, t - 1]) as tf.Tensor2D;
+    });
+    return { ce, valid: tf.tensor2d(valid, [b, t - 1]) };
+  }
+
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+    this.variables.clear();
+  }
+}
+
+/**
+ * keyMask float32 [B, T] (ones when no mask) and int32 positions [B, T] = t − (leading masked tokens of the row),
+ * clamped at 0: identical to arange for right padding (transformers' forward) and to cumsum(mask) − 1 for left
+ * padding (transformers' generate).
+ */
+export function prepareInputs(
+  inputIds: tf.Tensor2D,
+  attentionMask?: tf.Tensor2D,
+): { positions: tf.Tensor2D; keyMask: tf.Tensor2D } {
+  const [b, t] = inputIds.shape;
+  if (inputIds.dtype !== "int32") throw new TypeError(`inputIds must be int32, found ${inputIds.dtype}`);
+  if (attentionMask && (attentionMask.shape[0] !== b || attentionMask.shape[1] !== t)) {
+    throw new RangeError(
+      `attentionMask shape [${attentionMask.shape}] must equal inputIds shape [${b},${t}]`,
+    );
+  }
+  const mask = attentionMask ? (attentionMask.dataSync() as ArrayLike<number>) : null;
+  const pos = new Int32Array(b * t);
+  for (let r = 0; r < b; r++) {
+    let lead = 0;
+    if (mask) while (lead < t && mask[r * t + lead] === 0) lead++;
+    for (let i = 0; i < t; i++) pos[r * t + i] = Math.max(0, i - lead);
+  }
+  const keyMask = attentionMask
+    ? (tf.cast(attentionMask, "float32") as tf.Tensor2D)
+    : (tf.ones([b, t], "float32") as tf.Tensor2D);
+  return { positions: tf.tensor2d(pos, [b, t], "int32"), keyMask };
+}
