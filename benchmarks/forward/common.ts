@@ -2,7 +2,12 @@
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { registerNativeKernels } from "../../packages/tfjs-native/src/index.ts";
-import { CausalLM, parseConfig, registerBackendExtension, setupBackend } from "../../packages/transformer/src/index.ts";
+import {
+  CausalLM,
+  parseConfig,
+  registerBackendExtension,
+  setupBackend,
+} from "../../packages/transformer/src/index.ts";
 
 export const ROOT = join(import.meta.dir, "../..");
 export const STORIES = join(ROOT, "models/stories260K");
@@ -76,6 +81,7 @@ export function runTorch(args: (string | number)[]): Record<string, number | str
   if (core) env.OPENBLAS_CORETYPE = core;
   env.RHO1_THREADS ??= String(cpus().length);
   const proc = Bun.spawnSync(["/usr/bin/python3", TORCH_SCRIPT, ...args.map(String)], { env });
-  if (proc.exitCode !== 0) throw new Error(`PyTorch anchor failed: ${proc.stderr.toString().trim().split("\n").at(-1)}`);
+  if (proc.exitCode !== 0)
+    throw new Error(`PyTorch anchor failed: ${proc.stderr.toString().trim().split("\n").at(-1)}`);
   return JSON.parse(proc.stdout.toString().trim().split("\n").at(-1) as string);
 }

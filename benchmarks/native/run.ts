@@ -125,11 +125,15 @@ if (part === "all" || part === "kernels") {
   const labels = tf.randomUniform([b * t], 0, vocab, "int32");
   const table = tf.randomNormal([vocab, h]);
   const ids = tf.randomUniform([b, t], 0, vocab, "int32");
-  const fwdBwd = (fn: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]) => () =>
-    tf.tidy(() => {
-      const grads = tf.grads((...a: tf.Tensor[]) => tf.sum(fn(...a)))(xs);
-      for (const gr of grads) gr.dataSync();
-    });
+  // forward + backward with an explicit all-ones cotangent (a tf.sum would add stock broadcasting ops to the timing).
+  const fwdBwd = (fn: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]) => {
+    const dy = tf.tidy(() => tf.onesLike(fn(...xs)));
+    return () =>
+      tf.tidy(() => {
+        const grads = tf.grads((...a: tf.Tensor[]) => fn(...a))(xs, dy);
+        for (const gr of grads) gr.dataSync();
+      });
+  };
   const cases: [string, () => void][] = [
     ["rmsNorm", fwdBwd((a, c) => ops.rmsNorm(a, c as tf.Tensor1D, 1e-5), [x, w])],
     ["rope", fwdBwd((a) => ops.rope(a as tf.Tensor4D, pos as tf.Tensor2D, 10000, null), [q])],

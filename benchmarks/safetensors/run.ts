@@ -8,12 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-// Benchmarks are not a workspace package, so the package is imported by path.
-import {
-  openSafetensors,
-  type TensorToWrite,
-  writeSafetensors,
-} from "../../packages/safetensors/src/index.ts";
+import { openSafetensors, type TensorToWrite, writeSafetensors } from "@rho1/safetensors";
 
 const { values } = parseArgs({
   options: { gb: { type: "string", default: "1" }, reps: { type: "string", default: "3" } },

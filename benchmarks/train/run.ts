@@ -9,12 +9,16 @@
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { batchGradients, clipGradNorm, AdamW } from "../../packages/train/src/index.ts";
+import { AdamW, batchGradients, clipGradNorm } from "../../packages/train/src/index.ts";
 import { CausalLM, tf } from "../../packages/transformer/src/index.ts";
 import { benchConfig, coretype, median, setup } from "../forward/common.ts";
 
 const { values } = parseArgs({
-  options: { steps: { type: "string", default: "3" }, batch: { type: "string", default: "8" }, seq: { type: "string", default: "256" } },
+  options: {
+    steps: { type: "string", default: "3" },
+    batch: { type: "string", default: "8" },
+    seq: { type: "string", default: "256" },
+  },
 });
 const steps = Number(values.steps);
 const B = Number(values.batch);
@@ -24,7 +28,13 @@ const RATIO = 0.6;
 const backend = await setup();
 const config = benchConfig();
 const model = CausalLM.random(config, 1234);
-const optimizer = new AdamW(model.variables, { lr: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
+const optimizer = new AdamW(model.variables, {
+  lr: 1e-4,
+  beta1: 0.9,
+  beta2: 0.95,
+  eps: 1e-8,
+  weightDecay: 0.1,
+});
 
 let seed = 1;
 const rand = () => {
@@ -54,25 +64,52 @@ for (let s = 0; s <= steps; s++) {
 }
 const tokens = B * T;
 const ours = { clm: tokens / median(times.clm), slm: tokens / median(times.slm) };
-console.log(`backend: ${backend}; model: hidden 256, 4 layers, vocab 32000; batch ${B}×${T}; ${steps} measured steps each`);
-console.log(`ours:    CLM ${ours.clm.toFixed(0)} tokens/s, SLM ${ours.slm.toFixed(0)} tokens/s (step s: CLM ${times.clm.map((x) => x.toFixed(2)).join(" ")}; SLM ${times.slm.map((x) => x.toFixed(2)).join(" ")})`);
+console.log(
+  `backend: ${backend}; model: hidden 256, 4 layers, vocab 32000; batch ${B}×${T}; ${steps} measured steps each`,
+);
+console.log(
+  `ours:    CLM ${ours.clm.toFixed(0)} tokens/s, SLM ${ours.slm.toFixed(0)} tokens/s (step s: CLM ${times.clm.map((x) => x.toFixed(2)).join(" ")}; SLM ${times.slm.map((x) => x.toFixed(2)).join(" ")})`,
+);
 console.log(`tensors alive: ${tf.memory().numTensors}`);
 optimizer.dispose();
 model.dispose();
 
-const env: Record<string, string | undefined> = { ...process.env, OMP_WAIT_POLICY: "PASSIVE", OPENBLAS_THREAD_TIMEOUT: "4" };
+const env: Record<string, string | undefined> = {
+  ...process.env,
+  OMP_WAIT_POLICY: "PASSIVE",
+  OPENBLAS_THREAD_TIMEOUT: "4",
+};
 const core = coretype();
 if (core) env.OPENBLAS_CORETYPE = core;
 const proc = Bun.spawnSync(
-  ["/usr/bin/python3", join(import.meta.dir, "slm_torch.py"), 256, 4, 4, 2, 688, config.vocabSize, B, T, steps, cpus().length, RATIO].map(String),
+  [
+    "/usr/bin/python3",
+    join(import.meta.dir, "slm_torch.py"),
+    256,
+    4,
+    4,
+    2,
+    688,
+    config.vocabSize,
+    B,
+    T,
+    steps,
+    cpus().length,
+    RATIO,
+  ].map(String),
   { env },
 );
 if (proc.exitCode !== 0) {
   console.log(`PyTorch anchor failed: ${proc.stderr.toString().trim().split("\n").at(-1)}`);
   console.log(`ratios: SLM/CLM step time (ours) ${(ours.clm / ours.slm).toFixed(3)}`);
 } else {
-  const torch = JSON.parse(proc.stdout.toString().trim().split("\n").at(-1) as string) as { clm_tps: number; slm_tps: number };
-  console.log(`PyTorch: CLM ${torch.clm_tps.toFixed(0)} tokens/s, SLM ${torch.slm_tps.toFixed(0)} tokens/s (${cpus().length} threads, OPENBLAS_CORETYPE=${core ?? "default"})`);
+  const torch = JSON.parse(proc.stdout.toString().trim().split("\n").at(-1) as string) as {
+    clm_tps: number;
+    slm_tps: number;
+  };
+  console.log(
+    `PyTorch: CLM ${torch.clm_tps.toFixed(0)} tokens/s, SLM ${torch.slm_tps.toFixed(0)} tokens/s (${cpus().length} threads, OPENBLAS_CORETYPE=${core ?? "default"})`,
+  );
   console.log(
     `ratios: SLM/CLM step time ours ${(ours.clm / ours.slm).toFixed(3)} (goal <= 1.03), PyTorch ${(torch.clm_tps / torch.slm_tps).toFixed(3)}; ` +
       `ours/PyTorch tokens/s CLM ${(ours.clm / torch.clm_tps).toFixed(2)}, SLM ${(ours.slm / torch.slm_tps).toFixed(2)} (goal >= 1)`,

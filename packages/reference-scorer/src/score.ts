@@ -197,12 +197,12 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
   const totalWeight = units.reduce((s, u) => s + u.weight, 0) || 1;
   const reporter = new ProgressReporter(options.progress === undefined ? stderrSink : options.progress);
   const totals = { unitsDone: 0, documents: 0, tokens: 0, weight: 0, tokensThisRun: 0 };
-  const snapshot = (partial = 0) => ({
+  const snapshot = (partialWeight = 0, partialTokens = 0) => ({
     unitsDone: totals.unitsDone,
     unitsTotal: units.length,
     documents: totals.documents,
-    tokens: totals.tokens,
-    fraction: (totals.weight + partial) / totalWeight,
+    tokens: totals.tokens + partialTokens,
+    fraction: (totals.weight + partialWeight) / totalWeight,
   });
 
   let scorer = options.scorer ?? null;
@@ -213,6 +213,7 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
       const done = unitDone(path, seqLen, lossDtype);
       if (!done) {
         scorer ??= await loadModelScorer(modelDir);
+        let unitTokens = 0;
         const stats = await scoreUnit(files[unit.fileIndex], unit, path, {
           tokenizer,
           scorer,
@@ -224,7 +225,8 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
           modelVocab: modelVocab ?? scorer.vocabSize,
           onBatch: (tokens, fraction) => {
             totals.tokensThisRun += tokens;
-            reporter.update(snapshot(fraction * unit.weight), totals.tokensThisRun);
+            unitTokens += tokens;
+            reporter.update(snapshot(fraction * unit.weight, unitTokens), totals.tokensThisRun);
           },
         });
         totals.documents += stats.documents;

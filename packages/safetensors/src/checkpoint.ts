@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { asNative, type NativeArray, toFloat32 } from "./convert.ts";
+import type { NativeArray } from "./convert.ts";
 import { SafetensorsError, show } from "./errors.ts";
 import type { TensorInfo } from "./header.ts";
 import { SafetensorsFile, type TensorSource } from "./source.ts";
@@ -87,11 +87,11 @@ export class ShardedCheckpoint implements TensorSource {
   }
 
   read(name: string): NativeArray {
-    return asNative(this.info(name).dtype, this.readBytes(name));
+    return this.shard(name).read(name);
   }
 
   readFloat32(name: string, out?: Float32Array): Float32Array {
-    return toFloat32(this.info(name).dtype, this.readBytes(name), out);
+    return this.shard(name).readFloat32(name, out);
   }
 
   close(): void {

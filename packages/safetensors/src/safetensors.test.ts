@@ -186,6 +186,29 @@ describe("byte-identical writing", () => {
     expect(bytes.length).toBe(8 + n + 13);
   });
 
+  test("known answers from the Rust library's own serializer tests", () => {
+    const f32 = new Float32Array([0, 1, 2, 3, 4, 5]);
+    const image = (tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>) => {
+      const bytes = serializeToBytes(tensors, metadata);
+      const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+      return { n, header: new TextDecoder().decode(bytes.subarray(8, 8 + n)), data: bytes.subarray(8 + n) };
+    };
+    const a = image({ "attn.0": { dtype: "F32", shape: [1, 2, 3], data: f32 } });
+    expect(a.n).toBe(64);
+    expect(a.header).toBe('{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}');
+    expect(Buffer.from(a.data).equals(Buffer.from(f32.buffer))).toBe(true);
+    const b = image({ attn0: { dtype: "F32", shape: [1, 1, 2, 3], data: f32 } });
+    expect(b.n).toBe(72);
+    expect(b.header).toBe(
+      `{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}${" ".repeat(7)}`,
+    );
+    expect(image({})).toMatchObject({ n: 8, header: "{}      " });
+    expect(image({}, { framework: "pt" })).toMatchObject({
+      n: 40,
+      header: '{"__metadata__":{"framework":"pt"}}     ',
+    });
+  });
+
   test("writer refuses bad input", async () => {
     const path = join(tmp, "bad.safetensors");
     const bad = async (tensors: Record<string, TensorToWrite>, code: string) => {
@@ -458,6 +481,14 @@ describe("validation (every violation is a SafetensorsError with a code naming t
     const source = openSafetensorsBytes(bytes, "mem");
     expect(source.path).toBe("mem");
     expect(Array.from(source.readFloat32("w"))).toEqual([0.5, -4]);
+    // info() hands out copies; a wrong-sized output buffer is refused by name.
+    const info = source.info("w");
+    info.shape.push(9);
+    info.end = 0;
+    expect(source.info("w")).toEqual({ name: "w", dtype: "F16", shape: [2], begin: 0, end: 4 });
+    const wrong = errorOf(() => source.readFloat32("w", new Float32Array(3)));
+    expect(wrong.code).toBe("invalid_output");
+    expect(wrong.message).toContain("3 elements");
     expect(errorOf(() => openSafetensorsBytes(bytes.subarray(0, bytes.length - 1), "mem")).code).toBe(
       "offsets_out_of_bounds",
     );

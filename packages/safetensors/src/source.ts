@@ -139,14 +139,20 @@ export class SafetensorsFile implements TensorSource {
     return this.byName.has(name);
   }
 
+  /** A copy, so callers cannot disturb later reads by editing it. */
   info(name: string): TensorInfo {
+    const info = this.lookup(name);
+    return { ...info, shape: [...info.shape] };
+  }
+
+  private lookup(name: string): TensorInfo {
     const info = this.byName.get(name);
     if (!info) throw new SafetensorsError("missing_tensor", this.path, `no tensor named ${show(name)}`, name);
     return info;
   }
 
   readBytes(name: string): Uint8Array {
-    const info = this.info(name);
+    const info = this.lookup(name);
     if (!this.backing) {
       throw new SafetensorsError("closed", this.path, `cannot read ${show(name)}: the file was closed`, name);
     }
@@ -154,11 +160,20 @@ export class SafetensorsFile implements TensorSource {
   }
 
   read(name: string): NativeArray {
-    return asNative(this.info(name).dtype, this.readBytes(name));
+    return asNative(this.lookup(name).dtype, this.readBytes(name));
   }
 
   readFloat32(name: string, out?: Float32Array): Float32Array {
-    return toFloat32(this.info(name).dtype, this.readBytes(name), out);
+    const { dtype, shape } = this.lookup(name);
+    if (out && out.length !== numel(shape)) {
+      throw new SafetensorsError(
+        "invalid_output",
+        this.path,
+        `readFloat32(${show(name)}): output has ${out.length} elements, the ${dtype}${show(shape)} tensor has ${numel(shape)}`,
+        name,
+      );
+    }
+    return toFloat32(dtype, this.readBytes(name), out);
   }
 
   /** Drops the mapping (Bun unmaps it once no view is reachable). */

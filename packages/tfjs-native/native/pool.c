@@ -90,3 +90,4 @@ void rho1_parallel_for(int64_t n, int64_t grain, rho1_task fn, void *ctx) {
   while (busy_workers > 0) pthread_cond_wait(&cv_done, &mu);
   pthread_mutex_unlock(&mu);
 }
+

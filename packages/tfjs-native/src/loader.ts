@@ -45,7 +45,7 @@ const OPENBLAS_CANDIDATES = [
   "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
   "/usr/local/opt/openblas/lib/libopenblas.dylib",
 ];
-const BASE_FLAGS = ["-fPIC", "-shared", "-fopenmp-simd", "-fvisibility=hidden", "-std=gnu11"];
+const BASE_FLAGS = ["-fPIC", "-shared", "-fopenmp-simd", "-fno-math-errno", "-fvisibility=hidden", "-std=gnu11"];
 const FLAG_SETS = [
   ["-O3", "-march=native", ...BASE_FLAGS],
   ["-O2", ...BASE_FLAGS],

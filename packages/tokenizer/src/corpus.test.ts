@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadTokenizer } from "./index.ts";
 import { libraryReference } from "./reference.ts";
-import { GOLDEN_TOKENIZERS, hasShared, readMathCorpus, STORIES_DIR } from "./test-support.ts";
+import {
+  GOLDEN_TOKENIZERS,
+  hasShared,
+  readMathCorpus,
+  STORIES_DIR,
+  sharedTokenizer,
+} from "./test-support.ts";
 import type { HfFolderTokenizer } from "./tokenizer.ts";
 
 /** Texts that stress the cuts: runs of spaces, literal "▁", surrogate pairs, control characters, long words. */
@@ -80,7 +86,7 @@ const dirs = hasShared ? GOLDEN_TOKENIZERS : { stories260K: STORIES_DIR };
 for (const [name, dir] of Object.entries(dirs)) {
   describe(`${name} corpus path`, () => {
     test("tricky and random texts: same ids as the library, both parseSpecial modes", async () => {
-      const tok = await loadTokenizer(dir);
+      const tok = await sharedTokenizer(dir);
       const texts = [...TRICKY, ...randomTexts(400, 7)];
       for (const parseSpecial of [true, false]) {
         const ref = libraryReference(dir, parseSpecial);
@@ -93,10 +99,10 @@ for (const [name, dir] of Object.entries(dirs)) {
           expect(again[i]).toEqual(want);
         }
       }
-    });
+    }, 30_000);
 
     test("literal <s> and </s> stay text by default and become control tokens with parseSpecial", async () => {
-      const tok = await loadTokenizer(dir);
+      const tok = await sharedTokenizer(dir);
       const text = "Hello <s> world </s>";
       const bos = tok.bosId as number;
       const eos = tok.eosId as number;
@@ -113,16 +119,17 @@ for (const [name, dir] of Object.entries(dirs)) {
 }
 
 describe.skipIf(!hasShared)("math corpus slice", () => {
-  test("every third of 600 documents: corpus path == library encode, all three tokenizers", async () => {
+  // The whole corpus is checked by benchmarks/tokenizer/verify.ts; here 100 GSM8K + 100 MATH documents.
+  test("200 documents: corpus path == library encode, all three tokenizers", async () => {
     const docs = readMathCorpus();
-    const slice = [...docs.slice(0, 300), ...docs.slice(-300)];
+    const slice = [...docs.slice(0, 100), ...docs.slice(-100)];
     for (const dir of Object.values(GOLDEN_TOKENIZERS)) {
-      const tok = await loadTokenizer(dir);
+      const tok = await sharedTokenizer(dir);
       const ref = libraryReference(dir, true);
       const got = tok.encodeCorpus(slice);
-      for (let i = 0; i < slice.length; i += 3) expect(got[i]).toEqual(ref(slice[i]));
+      for (let i = 0; i < slice.length; i++) expect(got[i]).toEqual(ref(slice[i]));
     }
-  });
+  }, 30_000);
 });
 
 describe("cuts only where no merge crosses", () => {
@@ -179,4 +186,92 @@ describe("cuts only where no merge crosses", () => {
       }
     },
   );
+});
+
+describe("other tokenizer families run through the same mirror of the library", () => {
+  function write(tokenizer: Record<string, unknown>): string {
+    const dir = mkdtempSync(join(tmpdir(), "rho1-tok-"));
+    writeFileSync(
+      join(dir, "tokenizer.json"),
+      JSON.stringify({ version: "1.0", added_tokens: [], ...tokenizer }),
+    );
+    return dir;
+  }
+  const texts = [
+    "Hello there, the THEATRE!",
+    "  the   other\tthing ",
+    "unknown ¿ñ? 🙂",
+    "",
+    ...randomTexts(150, 11),
+  ];
+
+  test("WordPiece (no cutting): same ids as the library", async () => {
+    const vocab: Record<string, number> = {};
+    for (const t of [
+      "[UNK]",
+      "[CLS]",
+      "the",
+      "##re",
+      "there",
+      "other",
+      "thing",
+      "h",
+      "##e",
+      "##l",
+      "##o",
+      ",",
+      "!",
+    ]) {
+      vocab[t] = Object.keys(vocab).length;
+    }
+    const dir = write({
+      added_tokens: [{ id: 0, content: "[UNK]", special: true }],
+      normalizer: { type: "Lowercase" },
+      pre_tokenizer: { type: "Whitespace" },
+      model: {
+        type: "WordPiece",
+        unk_token: "[UNK]",
+        continuing_subword_prefix: "##",
+        max_input_chars_per_word: 100,
+        vocab,
+      },
+    });
+    const tok = (await loadTokenizer(dir)) as HfFolderTokenizer;
+    expect(tok.segmented).toBe(false);
+    const ref = libraryReference(dir, true);
+    expect(tok.encode("there the", { addSpecialTokens: false })).toEqual([vocab.there, vocab.the]);
+    for (const t of texts)
+      expect({ t, ids: tok.encodeCorpus([t], { parseSpecial: true })[0] }).toEqual({ t, ids: ref(t) });
+  });
+
+  test("byte-level BPE with a splitting pre-tokenizer (GPT-2 style): cut path, same ids as the library", async () => {
+    // The 256 byte symbols of GPT-2's byte-to-unicode map, plus a few merges.
+    const byteChars: string[] = [];
+    for (let b = 0, n = 0; b < 256; b++) {
+      const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+      byteChars.push(String.fromCharCode(printable ? b : 256 + n++));
+    }
+    const vocab: Record<string, number> = {};
+    for (const c of byteChars) vocab[c] = Object.keys(vocab).length;
+    const merges: [string, string][] = [
+      ["Ġ", "t"],
+      ["h", "e"],
+      ["Ġt", "he"],
+      ["e", "r"],
+      ["Ġ", "Ġ"],
+      ["t", "h"],
+      ["th", "e"],
+    ];
+    for (const [a, b] of merges) vocab[a + b] = Object.keys(vocab).length;
+    const dir = write({
+      pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+      model: { type: "BPE", merges, vocab, fuse_unk: false, byte_fallback: false },
+    });
+    const tok = (await loadTokenizer(dir)) as HfFolderTokenizer;
+    expect(tok.segmented).toBe(true);
+    const ref = libraryReference(dir, true);
+    expect(tok.encode(" the", { addSpecialTokens: false })).toEqual([vocab["Ġthe"]]);
+    for (const t of texts)
+      expect({ t, ids: tok.encodeCorpus([t], { parseSpecial: true })[0] }).toEqual({ t, ids: ref(t) });
+  });
 });

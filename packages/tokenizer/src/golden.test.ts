@@ -1,12 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { loadTokenizer } from "./index.ts";
 import { libraryReference } from "./reference.ts";
-import { GOLDEN_TOKENIZERS, hasShared, readGolden } from "./test-support.ts";
+import { GOLDEN_TOKENIZERS, hasShared, readGolden, sharedTokenizer } from "./test-support.ts";
 
 for (const [name, dir] of Object.entries(GOLDEN_TOKENIZERS)) {
   describe.skipIf(!hasShared)(`${name} golden (Rust tokenizers)`, () => {
     test("encode, encode without specials, encodeBatch, encodeCorpus and decode match every record", async () => {
-      const tok = await loadTokenizer(dir);
+      const tok = await sharedTokenizer(dir);
       const golden = readGolden(name);
       expect(golden.length).toBeGreaterThan(50);
       const plain = libraryReference(dir, false);

@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadTokenizer, TokenizerError } from "./index.ts";
 import { STORIES_DIR } from "./test-support.ts";
 
@@ -14,9 +17,15 @@ describe("encodeCorpusParallel", () => {
     const parallel = await tok.encodeCorpusParallel(docs, { workers: 2 });
     expect(parallel.length).toBe(docs.length);
     expect(parallel).toEqual(serial);
-    const special = await tok.encodeCorpusParallel(docs, { workers: 2, parseSpecial: true });
+    // Two calls at once share the pool; each gets its own documents back.
+    const reversed = [...docs].reverse();
+    const [special, backwards] = await Promise.all([
+      tok.encodeCorpusParallel(docs, { workers: 2, parseSpecial: true }),
+      tok.encodeCorpusParallel(reversed, { workers: 2 }),
+    ]);
     expect(special[0]).toContain(tok.bosId as number);
     expect(special).toEqual(tok.encodeCorpus(docs, { parseSpecial: true }));
+    expect(backwards).toEqual([...serial].reverse());
   });
 
   test("small inputs and workers: 1 run on the calling thread; bad worker counts are refused", async () => {
@@ -26,5 +35,17 @@ describe("encodeCorpusParallel", () => {
     );
     expect(await tok.encodeCorpusParallel([])).toEqual([]);
     await expect(tok.encodeCorpusParallel(["x"], { workers: 0 })).rejects.toThrow(TokenizerError);
+  });
+
+  test("a tokenizer.json changed on disk after loading is an error, not other ids", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rho1-tok-"));
+    cpSync(join(STORIES_DIR, "tokenizer.json"), join(dir, "tokenizer.json"));
+    const tok = await loadTokenizer(dir);
+    const json = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8"));
+    json.model.merges = json.model.merges.slice(0, 10);
+    writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(json));
+    const docs = Array.from({ length: 40 }, (_, i) => `${i} ${"Once upon a time. ".repeat(2000)}`);
+    await expect(tok.encodeCorpusParallel(docs, { workers: 2 })).rejects.toThrow(/changed on disk/);
+    rmSync(dir, { recursive: true });
   });
 });

@@ -8,21 +8,23 @@ const MIN_PARALLEL_CHARS = 1 << 20;
 /** Chunks per worker: several, so a worker that draws long documents does not hold the others up. */
 const CHUNKS_PER_WORKER = 4;
 
+/** Bun's Worker also has Node's ref()/unref() (the DOM typing in lib does not declare them). */
+type BunWorker = Worker & { ref(): void; unref(): void };
+
 interface Pool {
-  workers: Worker[];
+  workers: BunWorker[];
   busy: number;
 }
 
-/** One pool per tokenizer folder and size, kept for later calls; workers are unref'd while idle. */
+/** One pool per tokenizer (folder + hash) and size, kept for later calls; workers are unref'd while idle. */
 const pools = new Map<string, Pool>();
 
-function getPool(dir: string, size: number): Pool {
-  const key = `${dir}\u0000${size}`;
+function getPool(key: string, size: number): Pool {
   let pool = pools.get(key);
   if (pool === undefined) {
-    const workers: Worker[] = [];
+    const workers: BunWorker[] = [];
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+      const worker = new Worker(new URL("./worker.ts", import.meta.url).href) as BunWorker;
       worker.unref();
       workers.push(worker);
     }
@@ -32,10 +34,13 @@ function getPool(dir: string, size: number): Pool {
   return pool;
 }
 
-/** Runs one request on a worker and resolves with its reply. */
+let nextRequestId = 0;
+
+/** Runs one request on a worker and resolves with its reply (matched by id: calls may share a pool). */
 function runOn(worker: Worker, request: WorkerRequest): Promise<WorkerReply> {
   return new Promise((resolve, reject) => {
     const onMessage = (event: MessageEvent<WorkerReply>) => {
+      if (event.data.id !== request.id) return;
       cleanup();
       if (event.data.error !== undefined) reject(new TokenizerError(event.data.error));
       else resolve(event.data);
@@ -93,7 +98,8 @@ export async function encodeParallel(
   if (size === 1 || chars < MIN_PARALLEL_CHARS || texts.length < 2) {
     return tokenizer.encodeCorpus(texts, { parseSpecial });
   }
-  const pool = getPool(tokenizer.dir, size);
+  const key = `${tokenizer.dir}\u0000${tokenizer.hash}\u0000${size}`;
+  const pool = getPool(key, size);
   const ranges = chunkRanges(texts, size * CHUNKS_PER_WORKER);
   const out: number[][] = new Array(texts.length);
   let next = 0;
@@ -105,7 +111,9 @@ export async function encodeParallel(
         while (next < ranges.length) {
           const [start, end] = ranges[next++];
           const reply = await runOn(worker, {
+            id: nextRequestId++,
             dir: tokenizer.dir,
+            hash: tokenizer.hash,
             texts: texts.slice(start, end),
             parseSpecial,
           });
@@ -116,6 +124,11 @@ export async function encodeParallel(
         }
       }),
     );
+  } catch (error) {
+    // A failed or crashed worker: drop the whole pool so that the next call starts clean.
+    pools.delete(key);
+    for (const w of pool.workers) w.terminate();
+    throw error;
   } finally {
     pool.busy--;
     if (pool.busy === 0) for (const w of pool.workers) w.unref();

@@ -1,6 +1,8 @@
 // Paths and corpus loading shared by this package's tests (not exported from index.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadTokenizer } from "./load.ts";
+import type { Tokenizer } from "./types.ts";
 
 export const SHARED = join(import.meta.dir, "../../../../shared");
 export const STORIES_DIR = join(import.meta.dir, "../../../models/stories260K");
@@ -44,4 +46,16 @@ export function readMathCorpus(corpusDir = join(SHARED, "data/corpus")): string[
     }
   }
   return docs;
+}
+
+const loaded = new Map<string, Promise<Tokenizer>>();
+
+/** One loaded tokenizer per folder for tests that only read from it (loading Llama's takes a few hundred ms). */
+export function sharedTokenizer(dir: string): Promise<Tokenizer> {
+  let tokenizer = loaded.get(dir);
+  if (tokenizer === undefined) {
+    tokenizer = loadTokenizer(dir);
+    loaded.set(dir, tokenizer);
+  }
+  return tokenizer;
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSafetensors } from "@rho1/safetensors";
@@ -201,6 +201,24 @@ describe.skipIf(!haveShared)("save and reload", () => {
     expect(config.torch_dtype).toBeUndefined();
     expect(existsSync(join(dir, "generation_config.json"))).toBe(true);
     expect(openSafetensors(join(dir, "model.safetensors")).info("model.norm.weight").dtype).toBe("BF16");
+  });
+
+  test("sharded save (maxShardBytes), then a single-file save into the same folder removes the old shards", async () => {
+    const model = await CausalLM.load(join(MODELS, "llama-gqa-f32"));
+    const dir = tmp();
+    await model.save(dir, { maxShardBytes: 100_000 });
+    const sharded = readdirSync(dir).filter((f) => f.startsWith("model"));
+    expect(sharded).toContain("model.safetensors.index.json");
+    expect(sharded.length).toBeGreaterThan(3);
+    const ids = tf.tensor2d([[1, 2, 3, 4]], undefined, "int32");
+    const again = await CausalLM.load(dir);
+    expect(Array.from(again.logits(ids).dataSync())).toEqual(Array.from(model.logits(ids).dataSync()));
+    await model.save(dir);
+    expect(readdirSync(dir).filter((f) => f.startsWith("model"))).toEqual(["model.safetensors"]);
+    const single = await CausalLM.load(dir);
+    expect(Array.from(single.logits(ids).dataSync())).toEqual(Array.from(model.logits(ids).dataSync()));
+    for (const m of [model, again, single]) m.dispose();
+    ids.dispose();
   });
 
   test("BF16 of an f32 model: reloaded logits close (weights rounded to bf16)", async () => {

@@ -40,7 +40,8 @@ export async function saveModel(
       data: dtype === "BF16" ? float32ToBf16(data) : data,
     });
   }
-  const written = new Set((await writeCheckpoint(dir, tensors, opts.maxShardBytes ? { maxShardBytes: opts.maxShardBytes } : {})).map((p) => basename(p)));
+  const shardOpts = opts.maxShardBytes ? { maxShardBytes: opts.maxShardBytes } : {};
+  const written = new Set((await writeCheckpoint(dir, tensors, shardOpts)).map((p) => basename(p)));
   // A previous save in another layout (sharded vs single) would leave weights from_pretrained might pick up.
   for (const file of readdirSync(dir)) {
     if (/^model.*\.safetensors(\.index\.json)?$/.test(file) && !written.has(file)) rmSync(join(dir, file));

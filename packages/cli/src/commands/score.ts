@@ -1,11 +1,125 @@
-import type { Command } from "../command.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { mergeScores, type ScoreManifest, scoreCorpus } from "@rho1/reference-scorer";
+import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
+import { prepareBackend } from "./logits.ts";
+
+const USAGE = `rho1 score --model REF_DIR --data PATH... --out DIR [options]
+rho1 score merge DIR... [--out DIR]
+
+Scores every token of a corpus with the reference model (Rho-1 step 2) and writes a score store: packed token
+ids, per-token reference losses, and a manifest (see packages/reference-scorer/README.md).
+
+  --model DIR          reference model: Hugging Face folder (config.json, safetensors, tokenizer.json)
+  --data PATH...       parquet files (OpenWebMath schema), .jsonl files ({"text": ...}) or directories of
+                       them; repeat --data or list several paths after it
+  --out DIR            the store; rerun the same command to resume after an interruption
+  --seq-len N          tokens per packed row (default 2048)
+  --batch-size N       rows per forward pass (default 8)
+  --text-column NAME   column / field holding the text (default text)
+  --loss-dtype f32|f16 stored loss precision (default f32)
+  --shard i/n          score only part i of n (0-based) of the input, cut by file and row group; run one
+                       shard per machine, then \`rho1 score merge\` the n stores
+  --tokenizer DIR      tokenizer folder if not the model's
+
+merge: joins shard stores into --out (default: the first DIR), byte-identical to a single-process run.
+
+Progress (documents, tokens, tokens/s, ETA) goes to stderr; a JSON summary line to stdout.
+`;
+
+function parseShard(raw: unknown): { index: number; count: number } | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(String(raw));
+  const index = match ? Number(match[1]) : Number.NaN;
+  const count = match ? Number(match[2]) : Number.NaN;
+  if (!match || count < 1 || index >= count) {
+    throw new UsageError(`--shard expects i/n with 0 <= i < n (e.g. 0/4), found ${JSON.stringify(raw)}`);
+  }
+  return { index, count };
+}
+
+function summary(out: string, m: ScoreManifest): string {
+  const c = m.counts;
+  return `${JSON.stringify({
+    out,
+    shard: m.shard ? `${m.shard.index}/${m.shard.count}` : null,
+    units: c.units,
+    documents: c.documents,
+    skippedDocuments: c.skippedDocuments,
+    sequences: c.sequences,
+    tokens: c.tokens,
+    meanLoss: m.stats.meanLoss,
+  })}\n`;
+}
+
+async function merge(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { out: { type: "string" } }, true);
+  if (positionals.length === 0) throw new UsageError("merge needs at least one store directory");
+  const out = typeof values.out === "string" ? values.out : positionals[0];
+  const manifest = await mergeScores(positionals, out);
+  process.stdout.write(summary(out, manifest));
+  return 0;
+}
 
 export const command: Command = {
   name: "score",
-  summary: "(not implemented yet)",
-  usage: "rho1 score: not implemented yet",
-  async run() {
-    process.stderr.write("rho1 score: not implemented yet\n");
-    return 1;
+  summary: "score every corpus token with the reference model (resumable, shardable); score merge",
+  usage: USAGE,
+  async run(argv) {
+    if (argv[0] === "merge") return merge(argv.slice(1));
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      {
+        model: { type: "string" },
+        data: { type: "string", multiple: true },
+        out: { type: "string" },
+        "seq-len": { type: "string" },
+        "batch-size": { type: "string" },
+        "text-column": { type: "string" },
+        "loss-dtype": { type: "string" },
+        shard: { type: "string" },
+        tokenizer: { type: "string" },
+      },
+      true,
+    );
+    const modelDir = requireOption(values, "model");
+    const outDir = requireOption(values, "out");
+    const data = [...((values.data as string[] | undefined) ?? []), ...positionals];
+    if (data.length === 0) throw new UsageError("missing required option --data");
+    const seqLen = numberOption(values, "seq-len", 2048, { integer: true, min: 2 });
+    const batchSize = numberOption(values, "batch-size", 8, { integer: true, min: 1 });
+    const lossDtype = values["loss-dtype"] ?? "f32";
+    if (lossDtype !== "f32" && lossDtype !== "f16") {
+      throw new UsageError(`--loss-dtype expects f32 or f16, found ${JSON.stringify(lossDtype)}`);
+    }
+    const shard = parseShard(values.shard);
+    try {
+      const config = JSON.parse(readFileSync(join(modelDir, "config.json"), "utf8")) as Record<
+        string,
+        unknown
+      >;
+      const maxPos = config.max_position_embeddings;
+      if (typeof maxPos === "number" && seqLen > maxPos) {
+        process.stderr.write(
+          `rho1 score: warning: --seq-len ${seqLen} exceeds the model's max_position_embeddings ${maxPos}\n`,
+        );
+      }
+    } catch {
+      // A missing or unreadable config is reported by scoreCorpus with its file name.
+    }
+    await prepareBackend();
+    const manifest = await scoreCorpus({
+      modelDir,
+      data,
+      outDir,
+      seqLen,
+      batchSize,
+      lossDtype,
+      shard,
+      textColumn: values["text-column"] as string | undefined,
+      tokenizerDir: values.tokenizer as string | undefined,
+    });
+    process.stdout.write(summary(outDir, manifest));
+    return 0;
   },
 };

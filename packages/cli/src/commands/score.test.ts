@@ -1,0 +1,96 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ScoreStore } from "@rho1/reference-scorer";
+
+const ROOT = join(import.meta.dir, "../../../..");
+const STORIES = join(ROOT, "models/stories260K");
+const tmp = mkdtempSync(join(tmpdir(), "rho1-score-cli-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function rho1(...args: string[]) {
+  const proc = Bun.spawnSync(["bun", "packages/cli/src/main.ts", "score", ...args], { cwd: ROOT });
+  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+const docs = join(tmp, "docs.jsonl");
+writeFileSync(
+  docs,
+  ["Tom had 3 apples and ate one.", "", "The cat sat on the mat.", "Lily saw a big red ball."]
+    .map((text) => JSON.stringify({ text }))
+    .join("\n"),
+);
+
+test("scores a corpus, resumes as a no-op, and shards merge into the same store", () => {
+  const out = join(tmp, "store");
+  const r = rho1("--model", STORIES, "--data", docs, "--out", out, "--seq-len", "16", "--batch-size", "2");
+  expect(r.code).toBe(0);
+  const line = JSON.parse(r.stdout);
+  expect(line).toMatchObject({ out, shard: null, units: 1, documents: 3, skippedDocuments: 1 });
+  expect(r.stderr).toContain("score: unit 1/1  docs 3");
+  const store = ScoreStore.open(out);
+  expect(store.numSequences).toBe(line.sequences);
+  expect(store.sequence(0).ids[0]).toBe(1); // BOS at the document start
+
+  const again = rho1(
+    "--model",
+    STORIES,
+    "--data",
+    docs,
+    "--out",
+    out,
+    "--seq-len",
+    "16",
+    "--batch-size",
+    "2",
+  );
+  expect(again.stdout).toBe(r.stdout);
+
+  // One unit only: shard 0/2 gets it, shard 1/2 is empty; merged they equal the single run.
+  const s0 = join(tmp, "s0");
+  const s1 = join(tmp, "s1");
+  for (const [i, d] of [
+    [0, s0],
+    [1, s1],
+  ] as const) {
+    expect(
+      rho1(
+        "--model",
+        STORIES,
+        "--data",
+        docs,
+        "--out",
+        d,
+        "--seq-len",
+        "16",
+        "--batch-size",
+        "2",
+        "--shard",
+        `${i}/2`,
+      ).code,
+    ).toBe(0);
+  }
+  const merged = join(tmp, "merged");
+  const m = Bun.spawnSync(["bun", "packages/cli/src/main.ts", "score", "merge", s1, s0, "--out", merged], {
+    cwd: ROOT,
+  });
+  expect(m.exitCode).toBe(0);
+  const read = (d: string, f: string) => readFileSync(join(d, f));
+  expect(read(merged, "manifest.json").equals(read(out, "manifest.json"))).toBe(true);
+  expect(read(merged, "units/00000-000000.bin").equals(read(out, "units/00000-000000.bin"))).toBe(true);
+  expect(JSON.parse(m.stdout.toString()).sequences).toBe(line.sequences);
+}, 60_000);
+
+test("usage errors exit 2 with one line; bad input exits 1 naming the file", () => {
+  expect(rho1("--data", docs, "--out", "x").stderr).toBe("rho1 score: missing required option --model\n");
+  const shard = rho1("--model", STORIES, "--data", docs, "--out", "x", "--shard", "2/2");
+  expect(shard.code).toBe(2);
+  expect(shard.stderr).toContain("--shard expects i/n");
+  expect(rho1("--model", STORIES, "--data", docs, "--out", "x", "--loss-dtype", "bf16").code).toBe(2);
+  const bad = join(tmp, "bad.jsonl");
+  writeFileSync(bad, '{"body": "no text field"}\n');
+  const r = rho1("--model", STORIES, "--data", bad, "--out", join(tmp, "bad-out"), "--seq-len", "16");
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`ScoreError: ${bad}: line at byte 0 has no field 'text'`);
+});
