@@ -4,7 +4,7 @@
  * since the pinned sympy 1.12/antlr 4.11/latex2sympy2 stack is not installed). The same run reports how often the
  * two agree on the extracted prediction, the gold and the verdict (a differential check of the port).
  *
- *   bun benchmarks/eval/run.ts [--per-dataset N] [--python python3] [--generate N --max-new-tokens M]
+ *   bun benchmarks/eval/run.ts [--per-dataset N] [--python python3] [--generate N --max-new-tokens M] [--generate N --max-new-tokens M]
  *
  * Workload: every dataset's records (first N each) with synthetic completions in the styles real models write
  * (right answer after "The answer is", Minerva lines, boxed, units, wrong numbers, MC letters and the "clearly" trap).
@@ -29,6 +29,9 @@ const { values } = parseArgs({
   options: {
     "per-dataset": { type: "string", default: "200" },
     python: { type: "string", default: "python3" },
+    /** Also measure generation tokens/s of `rho1 eval`'s loop on N GSM8K items (real 8-shot prompt). */
+    generate: { type: "string" },
+    "max-new-tokens": { type: "string", default: "32" },
   },
 });
 const perDataset = Number(values["per-dataset"]);
@@ -81,7 +84,10 @@ async function measureGeneration(n: number, maxNewTokens: number): Promise<void>
   let seconds = 0;
   const generator = modelGenerator(model, tokenizer, {
     maxNewTokens,
-    onBatch: (k, s) => ((tokens += k), (seconds += s)),
+    onBatch: (k, s) => {
+      tokens += k;
+      seconds += s;
+    },
   });
   const t = performance.now();
   await evaluate({
@@ -114,6 +120,18 @@ const ours = items.map((it) => gradeCompletion(it.dataset, it.record, it.complet
 const oursSeconds = (performance.now() - t0) / 1000;
 console.log(
   `ours (sync):          ${(items.length / oursSeconds).toFixed(0)} items/s (${oursSeconds.toFixed(2)} s)`,
+);
+
+// the strict grader on the same items: how many verdicts it changes, per dataset
+const strictDiff = new Map<string, [number, number, number]>();
+items.forEach((it, i) => {
+  const strict = gradeCompletion(it.dataset, it.record, it.completion, "strict").correct;
+  const harness = ours[i]?.correct ?? false;
+  const [n, h, st] = strictDiff.get(it.dataset) ?? [0, 0, 0];
+  strictDiff.set(it.dataset, [n + 1, h + Number(harness), st + Number(strict)]);
+});
+console.log(
+  `harness vs strict accuracy on this workload: ${[...strictDiff].map(([d, [n, h, st]]) => `${d} ${((100 * h) / n).toFixed(1)}/${((100 * st) / n).toFixed(1)}`).join(", ")}`,
 );
 
 // ours, as rho1 eval/grade run it: math_equal in a worker under the 3 s limit

@@ -1,68 +1,150 @@
 /**
- * Scoring throughput (forward + per-token cross-entropy, no gradient) of @rho1/transformer against PyTorch on the same
- * weights: the issue's Llama (hidden 256, 4 layers, 4/2 heads, FFN 688, vocab 32000) at batch 8 x 256, and the
- * embedded stories260K. Prints tokens/s for both and the ratio last.
+ * Scoring throughput (forward + per-token cross-entropy read back to the host, no gradient) of @rho1/transformer
+ * against a plain-PyTorch Llama on the same weights and the same ids, in the same run: the issue's Llama (hidden
+ * 256, 4 layers, 4 heads, 2 KV heads, FFN 688, vocab 32000; random weights saved as an HF folder) and the embedded
+ * stories260K, at batch 8 x 256. Ours runs with @rho1/tfjs-native's kernels and without them (RHO1_NATIVE=0), each
+ * in a fresh process. Correctness: max |Δlogit| between ours and PyTorch on a 2 x 64 check batch. Ratio last.
  *
- *   bun benchmarks/forward/run.ts [--reps 3] [--batch 8] [--seq 256]
+ * The stock cpu path is ~100x slower, so by default it scores only the first --cpu-batch rows, once.
+ *
+ *   bun benchmarks/forward/run.ts [--reps 3] [--batch 8] [--seq 256] [--cpu-reps 1] [--cpu-batch 1] [--no-cpu]
+ *                                 [--models bench,stories]
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CausalLM, tf } from "../../packages/transformer/src/index.ts";
-import { coretype, median, randomIds, runTorch, STORIES, setup, writeBenchModel } from "./common.ts";
+import { CausalLM, parseConfig } from "@rho1/transformer";
+import {
+  BENCH_LLAMA_CONFIG,
+  compareLogits,
+  describeMachine,
+  fmt,
+  randomIds,
+  readFloat32File,
+  runAnchor,
+  runChild,
+  STORIES,
+  setupOurs,
+  VARIANTS,
+} from "../lib/anchor.ts";
+import { timeScoring, writeCheckLogits } from "../lib/ours.ts";
+
+interface ChildSpec {
+  model: string;
+  scoreIds: number[][];
+  checkIds: number[][];
+  checkOut: string;
+  reps: number;
+  /** Warm up on the full batch (true) or on a 1 x 16 slice (the slow stock cpu path). */
+  fullWarmup: boolean;
+}
+interface ChildResult {
+  backend: string;
+  tokens_per_s: number;
+  times_s: number[];
+  mean_loss: number;
+}
 
 const { values } = parseArgs({
   options: {
     reps: { type: "string", default: "3" },
     batch: { type: "string", default: "8" },
     seq: { type: "string", default: "256" },
+    "cpu-reps": { type: "string", default: "1" },
+    "cpu-batch": { type: "string", default: "1" },
+    "no-cpu": { type: "boolean", default: false },
+    models: { type: "string", default: "bench,stories" },
+    child: { type: "string" },
   },
 });
-const reps = Number(values.reps);
-const [batch, seq] = [Number(values.batch), Number(values.seq)];
 
-const backend = await setup();
-console.log(`backend: ${backend}; OPENBLAS_CORETYPE=${coretype() ?? "(unset)"} for both sides`);
-
-async function score(dir: string) {
-  const model = await CausalLM.load(dir);
-  const ids = tf.tensor2d(randomIds(batch, seq, model.config.vocabSize), undefined, "int32");
-  const run = () =>
-    tf.tidy(() => {
-      const { ce, valid } = model.tokenLosses(ids);
-      return tf.sum(ce).dataSync()[0] / tf.sum(valid).dataSync()[0];
-    });
-  const meanLoss = run(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    run();
-    times.push((performance.now() - t0) / 1000);
-  }
-  ids.dispose();
+if (values.child) {
+  const spec = JSON.parse(readFileSync(values.child, "utf8")) as ChildSpec;
+  const backend = await setupOurs();
+  const model = await CausalLM.load(spec.model);
+  writeCheckLogits(model, spec.checkIds, spec.checkOut);
+  const small = spec.scoreIds.slice(0, 1).map((row) => row.slice(0, 16));
+  const r = timeScoring(model, spec.scoreIds, spec.reps, spec.fullWarmup ? spec.scoreIds : small);
   model.dispose();
-  return { tokensPerS: (batch * seq) / median(times), meanLoss };
+  console.log(JSON.stringify({ backend, ...r } satisfies ChildResult));
+} else {
+  await main();
 }
 
-const dir = mkdtempSync(join(tmpdir(), "rho1-bench-forward-"));
-const ratios: string[] = [];
-try {
-  await writeBenchModel(dir);
-  for (const [name, path] of [
-    ["llama h256 L4 vocab32000", dir],
-    ["stories260K", STORIES],
-  ] as const) {
-    const ours = await score(path);
-    const torch = runTorch(["score", path, batch, seq, reps]);
-    const ratio = ours.tokensPerS / (torch.tokens_per_s as number);
-    console.log(
-      `${name}, batch ${batch}x${seq}: ours ${ours.tokensPerS.toFixed(0)} tokens/s (mean loss ${ours.meanLoss.toFixed(3)}), ` +
-        `PyTorch ${torch.torch} ${(torch.tokens_per_s as number).toFixed(0)} tokens/s (threads ${torch.threads}, mean loss ${(torch.mean_loss as number).toFixed(3)})`,
-    );
-    ratios.push(`${name} ${ratio.toFixed(2)}x`);
+async function main() {
+  const reps = Number(values.reps);
+  const [batch, seq] = [Number(values.batch), Number(values.seq)];
+  console.log(describeMachine());
+  const tmp = mkdtempSync(join(tmpdir(), "rho1-bench-forward-"));
+  const rows: string[] = [];
+  const ratios: string[] = [];
+  try {
+    const models: [string, string][] = [];
+    for (const m of (values.models ?? "").split(",")) {
+      if (m === "bench") {
+        // Random weights saved as an HF folder, so both sides read identical float32 weights.
+        await setupOurs();
+        const dir = join(tmp, "llama-h256-v32000");
+        const model = CausalLM.random(parseConfig(BENCH_LLAMA_CONFIG, "bench-config"), 1234);
+        await model.save(dir);
+        model.dispose();
+        models.push(["llama h256 L4 V32000", dir]);
+      } else if (m === "stories") models.push(["stories260K", STORIES]);
+      else throw new Error(`--models: unknown model ${m} (expected bench, stories)`);
+    }
+    for (const [name, dir] of models) {
+      const vocab = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).vocab_size as number;
+      const scoreIds = randomIds(batch, seq, vocab, 1);
+      const checkIds = randomIds(2, 64, vocab, 2);
+      const torchLogits = join(tmp, "torch-logits.bin");
+      const torch = runAnchor({
+        model: dir,
+        check: { ids: checkIds, out: torchLogits },
+        score: { ids: scoreIds, reps },
+      });
+      const ref = readFloat32File(torchLogits);
+      const torchTps = torch.score?.tokens_per_s ?? Number.NaN;
+      console.log(
+        `${name}, ${batch}x${seq}: PyTorch ${torch.torch} ${fmt(torchTps)} tokens/s ` +
+          `(mean loss ${torch.score?.mean_loss.toFixed(4)}, threads ${torch.threads})`,
+      );
+      for (const variant of VARIANTS) {
+        if (variant.name === "cpu" && values["no-cpu"]) continue;
+        const specPath = join(tmp, "spec.json");
+        const checkOut = join(tmp, "ours-logits.bin");
+        const slow = variant.name === "cpu";
+        const ids = slow ? scoreIds.slice(0, Number(values["cpu-batch"])) : scoreIds;
+        const spec: ChildSpec = {
+          model: dir,
+          scoreIds: ids,
+          checkIds,
+          checkOut,
+          reps: slow ? Number(values["cpu-reps"]) : reps,
+          fullWarmup: !slow,
+        };
+        await Bun.write(specPath, JSON.stringify(spec));
+        const ours = runChild<ChildResult>(import.meta.path, ["--child", specPath], variant.env);
+        const diff = compareLogits(readFloat32File(checkOut), ref);
+        const ratio = ours.tokens_per_s / torchTps;
+        const shape = `${ids.length}x${seq}`;
+        console.log(
+          `${name}, ${shape}: ours [${ours.backend}] ${fmt(ours.tokens_per_s)} tokens/s ` +
+            `(mean loss ${ours.mean_loss.toFixed(4)}); max |Δlogit| vs PyTorch ${diff.maxAbs.toExponential(2)} ` +
+            `(rel ${diff.rel.toExponential(2)}); ratio ${ratio.toFixed(2)}x`,
+        );
+        rows.push(
+          `| scoring ${shape.replace("x", "×")} | ${name} | ${variant.name} | ${fmt(ours.tokens_per_s)} | ${fmt(torchTps)} | ` +
+            `${ratio.toFixed(2)}× | ${diff.maxAbs.toExponential(1)} |`,
+        );
+        ratios.push(`${name} ${variant.name} ${ratio.toFixed(2)}x`);
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+  console.log("\n| benchmark | model | ours | ours tokens/s | PyTorch tokens/s | ratio | max abs Δlogit |");
+  console.log("| --- | --- | --- | ---: | ---: | ---: | ---: |");
+  for (const row of rows) console.log(row);
+  console.log(`\nratio ours/PyTorch scoring tokens/s: ${ratios.join(", ")}`);
 }
-console.log(`ratio ours/PyTorch scoring tokens/s: ${ratios.join(", ")}`);

@@ -1,62 +1,132 @@
 /**
- * Greedy decoding throughput with the KV cache (batch 1, a 16-token prompt, 64 new tokens) of @rho1/transformer
- * against PyTorch on the same weights and prompt: the issue's Llama (hidden 256, 4 layers, vocab 32000) and the
- * embedded stories260K. Also checks that both sides produce the same tokens. Prints the ratio last.
+ * Greedy decoding throughput with the KV cache (batch 1, a 64-token prompt, 128 new tokens, EOS ignored) of
+ * @rho1/transformer against a plain-PyTorch Llama with a KV cache on the same weights and prompt, in the same run:
+ * the issue's Llama (hidden 256, 4 layers, 4/2 heads, FFN 688, vocab 32000; random weights saved as an HF folder)
+ * and the embedded stories260K. Ours runs with @rho1/tfjs-native's kernels and without them (RHO1_NATIVE=0), each in
+ * a fresh process. Correctness: both sides must produce the same tokens, and max |Δlogit| on the prompt.
+ * Tokens/s counts new tokens over the whole call (prefill included), on both sides. Ratio last.
  *
- *   bun benchmarks/generate/run.ts [--reps 3] [--prompt 16] [--new 64]
+ *   bun benchmarks/generate/run.ts [--reps 3] [--prompt 64] [--new 128] [--cpu-reps 1] [--no-cpu]
+ *                                  [--models bench,stories]
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CausalLM } from "../../packages/transformer/src/index.ts";
-import { coretype, median, randomIds, runTorch, STORIES, setup, writeBenchModel } from "../forward/common.ts";
+import { CausalLM, parseConfig } from "@rho1/transformer";
+import {
+  BENCH_LLAMA_CONFIG,
+  compareLogits,
+  describeMachine,
+  fmt,
+  randomIds,
+  readFloat32File,
+  runAnchor,
+  runChild,
+  STORIES,
+  setupOurs,
+  VARIANTS,
+} from "../lib/anchor.ts";
+import { timeGreedy, writeCheckLogits } from "../lib/ours.ts";
+
+interface ChildSpec {
+  model: string;
+  prompt: number[];
+  newTokens: number;
+  reps: number;
+  checkOut: string;
+}
+interface ChildResult {
+  backend: string;
+  tokens_per_s: number;
+  times_s: number[];
+  ids: number[];
+}
 
 const { values } = parseArgs({
   options: {
     reps: { type: "string", default: "3" },
-    prompt: { type: "string", default: "16" },
-    new: { type: "string", default: "64" },
+    prompt: { type: "string", default: "64" },
+    new: { type: "string", default: "128" },
+    "cpu-reps": { type: "string", default: "1" },
+    "no-cpu": { type: "boolean", default: false },
+    models: { type: "string", default: "bench,stories" },
+    child: { type: "string" },
   },
 });
-const reps = Number(values.reps);
-const promptLength = Number(values.prompt);
-const newTokens = Number(values.new);
 
-const backend = await setup();
-console.log(`backend: ${backend}; OPENBLAS_CORETYPE=${coretype() ?? "(unset)"} for both sides`);
-
-const dir = mkdtempSync(join(tmpdir(), "rho1-bench-generate-"));
-const ratios: string[] = [];
-try {
-  await writeBenchModel(dir);
-  for (const [name, path] of [
-    ["llama h256 L4 vocab32000", dir],
-    ["stories260K", STORIES],
-  ] as const) {
-    const model = await CausalLM.load(path);
-    const prompt = randomIds(1, promptLength, model.config.vocabSize, 7)[0];
-    const opts = { maxNewTokens: newTokens, eosTokenId: null };
-    model.generate([prompt], { ...opts, maxNewTokens: 4 }); // warm-up
-    const times: number[] = [];
-    let ids: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      ids = model.generate([prompt], opts)[0].ids;
-      times.push((performance.now() - t0) / 1000);
-    }
-    model.dispose();
-    const ours = newTokens / median(times);
-    const torch = runTorch(["generate", path, JSON.stringify(prompt), newTokens, reps]);
-    const same = JSON.stringify(torch.ids) === JSON.stringify(ids);
-    console.log(
-      `${name}, prompt ${promptLength}, ${newTokens} new tokens: ours ${ours.toFixed(1)} tokens/s, ` +
-        `PyTorch ${torch.torch} ${(torch.tokens_per_s as number).toFixed(1)} tokens/s (threads ${torch.threads}); ` +
-        `same tokens: ${same}`,
-    );
-    ratios.push(`${name} ${(ours / (torch.tokens_per_s as number)).toFixed(2)}x`);
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+if (values.child) {
+  const spec = JSON.parse(readFileSync(values.child, "utf8")) as ChildSpec;
+  const backend = await setupOurs();
+  const model = await CausalLM.load(spec.model);
+  writeCheckLogits(model, [spec.prompt], spec.checkOut);
+  const r = timeGreedy(model, spec.prompt, spec.newTokens, spec.reps);
+  model.dispose();
+  console.log(JSON.stringify({ backend, ...r } satisfies ChildResult));
+} else {
+  await main();
 }
-console.log(`ratio ours/PyTorch greedy decoding tokens/s: ${ratios.join(", ")}`);
+
+async function main() {
+  const reps = Number(values.reps);
+  const [promptLength, newTokens] = [Number(values.prompt), Number(values.new)];
+  console.log(describeMachine());
+  const tmp = mkdtempSync(join(tmpdir(), "rho1-bench-generate-"));
+  const rows: string[] = [];
+  const ratios: string[] = [];
+  try {
+    const models: [string, string][] = [];
+    for (const m of (values.models ?? "").split(",")) {
+      if (m === "bench") {
+        await setupOurs();
+        const dir = join(tmp, "llama-h256-v32000");
+        const model = CausalLM.random(parseConfig(BENCH_LLAMA_CONFIG, "bench-config"), 1234);
+        await model.save(dir);
+        model.dispose();
+        models.push(["llama h256 L4 V32000", dir]);
+      } else if (m === "stories") models.push(["stories260K", STORIES]);
+      else throw new Error(`--models: unknown model ${m} (expected bench, stories)`);
+    }
+    for (const [name, dir] of models) {
+      const vocab = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).vocab_size as number;
+      const prompt = randomIds(1, promptLength, vocab, 7)[0];
+      const torchLogits = join(tmp, "torch-logits.bin");
+      const torch = runAnchor({
+        model: dir,
+        check: { ids: [prompt], out: torchLogits },
+        generate: { prompt, new_tokens: newTokens, reps },
+      });
+      const ref = readFloat32File(torchLogits);
+      const torchTps = torch.generate?.tokens_per_s ?? Number.NaN;
+      const label = `${name}, prompt ${promptLength} + ${newTokens} new`;
+      console.log(`${label}: PyTorch ${torch.torch} ${fmt(torchTps, 1)} tokens/s (threads ${torch.threads})`);
+      for (const variant of VARIANTS) {
+        if (variant.name === "cpu" && values["no-cpu"]) continue;
+        const specPath = join(tmp, "spec.json");
+        const checkOut = join(tmp, "ours-logits.bin");
+        const reps_ = variant.name === "cpu" ? Number(values["cpu-reps"]) : reps;
+        const spec: ChildSpec = { model: dir, prompt, newTokens, reps: reps_, checkOut };
+        await Bun.write(specPath, JSON.stringify(spec));
+        const ours = runChild<ChildResult>(import.meta.path, ["--child", specPath], variant.env);
+        const diff = compareLogits(readFloat32File(checkOut), ref);
+        const same = JSON.stringify(ours.ids) === JSON.stringify(torch.generate?.ids);
+        const ratio = ours.tokens_per_s / torchTps;
+        console.log(
+          `${label}: ours [${ours.backend}] ${fmt(ours.tokens_per_s, 1)} tokens/s; same tokens as PyTorch: ${same}; ` +
+            `max |Δlogit| on the prompt ${diff.maxAbs.toExponential(2)}; ratio ${ratio.toFixed(2)}x`,
+        );
+        rows.push(
+          `| greedy 1×(${promptLength}+${newTokens}) | ${name} | ${variant.name} | ${fmt(ours.tokens_per_s, 1)} | ` +
+            `${fmt(torchTps, 1)} | ${ratio.toFixed(2)}× | ${diff.maxAbs.toExponential(1)}, same tokens: ${same ? "yes" : "NO"} |`,
+        );
+        ratios.push(`${name} ${variant.name} ${ratio.toFixed(2)}x`);
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log("\n| benchmark | model | ours | ours tokens/s | PyTorch tokens/s | ratio | max abs Δlogit |");
+  console.log("| --- | --- | --- | ---: | ---: | ---: | --- |");
+  for (const row of rows) console.log(row);
+  console.log(`\nratio ours/PyTorch greedy decoding tokens/s: ${ratios.join(", ")}`);
+}

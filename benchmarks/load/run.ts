@@ -1,29 +1,46 @@
 /**
- * Loading a checkpoint with TinyLlama-1.1B's exact shape (22 layers, hidden 2048, 32 heads, 4 KV heads, FFN 5632,
- * vocab 32000; random weights, BF16, sharded, written with @rho1/safetensors' writer; cached in benchmarks/.data):
- * load seconds, peak RSS, and scoring tokens/s of 2 x 512 tokens, each side in a fresh process. Ratio printed last.
+ * Loading a checkpoint of TinyLlama-1.1B's exact shape (22 layers, hidden 2048, 32 heads, 4 KV heads, FFN 5632,
+ * vocab 32000, untied; random BF16 weights, sharded, written with @rho1/safetensors' writeCheckpoint into a temp dir
+ * that is deleted afterwards): load seconds, peak RSS (VmHWM) and scoring tokens/s of 2 x 512 tokens, ours (with
+ * @rho1/tfjs-native) against the plain-PyTorch Llama loading the same folder into float32, each side in a fresh
+ * process with the files already in the page cache. Correctness: max |Δlogit| on a 1 x 16 check input. Ratio last.
  *
- *   bun benchmarks/load/run.ts [--batch 2] [--seq 512]
+ *   bun benchmarks/load/run.ts [--batch 2] [--seq 512] [--reps 1] [--dir DIR (reuse/keep a checkpoint there)]
+ *                              [--shard-mb 500] [--cpu (also load with the stock cpu backend; no scoring)]
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { float32ToBf16, type TensorToWrite, writeCheckpoint } from "../../packages/safetensors/src/index.ts";
-import { CausalLM, parameterShapes, parseConfig, tf } from "../../packages/transformer/src/index.ts";
-import { coretype, randomIds, runTorch, setup } from "../forward/common.ts";
+import { float32ToBf16, type TensorToWrite, writeCheckpoint } from "@rho1/safetensors";
+import { CausalLM, parameterShapes, parseConfig } from "@rho1/transformer";
+import {
+  compareLogits,
+  describeMachine,
+  fmt,
+  peakRssGb,
+  randomIds,
+  readFloat32File,
+  runAnchor,
+  runChild,
+  setupOurs,
+} from "../lib/anchor.ts";
+import { timeScoring, writeCheckLogits } from "../lib/ours.ts";
 
-const { values } = parseArgs({
-  options: {
-    batch: { type: "string", default: "2" },
-    seq: { type: "string", default: "512" },
-    child: { type: "boolean", default: false },
-  },
-});
-const [batch, seq] = [Number(values.batch), Number(values.seq)];
-const DIR = join(import.meta.dir, "../.data/tinyllama-shape-bf16");
-
-const CONFIG = {
+/** TinyLlama-1.1B's config.json (transformers 4.x dialect), BF16. */
+const TINYLLAMA_SHAPE = {
   architectures: ["LlamaForCausalLM"],
+  model_type: "llama",
   hidden_size: 2048,
   intermediate_size: 5632,
   num_hidden_layers: 22,
@@ -40,88 +57,207 @@ const CONFIG = {
   torch_dtype: "bfloat16",
 };
 
-/** Ours, in this (fresh) process: load, then score batch x seq once after a small warm-up. */
-async function child() {
-  await setup();
-  const t0 = performance.now();
-  const model = await CausalLM.load(DIR);
-  const loadS = (performance.now() - t0) / 1000;
-  const rssAfterLoad = process.memoryUsage().rss / 1e9;
-  const score = (b: number, t: number) =>
-    tf.tidy(
-      () =>
-        tf.mean(model.tokenLosses(tf.tensor2d(randomIds(b, t, 32000), undefined, "int32")).ce).dataSync()[0],
-    );
-  score(1, 16);
-  const t1 = performance.now();
-  const meanLoss = score(batch, seq);
-  const scoreS = (performance.now() - t1) / 1000;
-  const peak = process.resourceUsage().maxRSS / 1e6; // kB → GB
-  console.log(
-    JSON.stringify({
-      load_s: loadS,
-      rss_after_load_gb: rssAfterLoad,
-      peak_rss_gb: peak,
-      tokens_per_s: (batch * seq) / scoreS,
-      mean_loss: meanLoss,
-    }),
-  );
+interface ChildSpec {
+  model: string;
+  scoreIds: number[][] | null;
+  checkIds: number[][];
+  checkOut: string;
+  reps: number;
+}
+interface ChildResult {
+  backend: string;
+  load_s: number;
+  peak_rss_after_load_gb: number;
+  peak_rss_gb: number;
+  tokens_per_s: number | null;
+  mean_loss: number | null;
 }
 
-async function writeCheckpointOnce() {
-  if (existsSync(join(DIR, "config.json"))) return;
-  rmSync(DIR, { recursive: true, force: true });
-  mkdirSync(DIR, { recursive: true });
-  const config = parseConfig(CONFIG, "tinyllama-shape");
+const { values } = parseArgs({
+  options: {
+    batch: { type: "string", default: "2" },
+    seq: { type: "string", default: "512" },
+    reps: { type: "string", default: "1" },
+    dir: { type: "string" },
+    "shard-mb": { type: "string", default: "500" },
+    cpu: { type: "boolean", default: false },
+    child: { type: "string" },
+    write: { type: "string" },
+  },
+});
+
+if (values.write) {
+  await writeRandomCheckpoint(values.write, Number(values["shard-mb"]) * 1e6);
+  console.log(JSON.stringify({ peak_rss_gb: peakRssGb() }));
+} else if (values.child) {
+  const spec = JSON.parse(readFileSync(values.child, "utf8")) as ChildSpec;
+  const backend = await setupOurs();
+  const t0 = performance.now();
+  const model = await CausalLM.load(spec.model);
+  const loadS = (performance.now() - t0) / 1000;
+  const afterLoad = peakRssGb();
+  writeCheckLogits(model, spec.checkIds, spec.checkOut); // also the warm-up
+  const r = spec.scoreIds ? timeScoring(model, spec.scoreIds, spec.reps, null) : null;
+  const result: ChildResult = {
+    backend,
+    load_s: loadS,
+    peak_rss_after_load_gb: afterLoad,
+    peak_rss_gb: peakRssGb(),
+    tokens_per_s: r?.tokens_per_s ?? null,
+    mean_loss: r?.mean_loss ?? null,
+  };
+  model.dispose();
+  console.log(JSON.stringify(result));
+} else {
+  await main();
+}
+
+/**
+ * Random BF16 weights (uniform ±0.035, i.e. std ≈ 0.02; norms 1), generated tensor by tensor into one reused float32
+ * buffer so that only the BF16 copies (the checkpoint's size) stay in memory until written.
+ */
+async function writeRandomCheckpoint(dir: string, maxShardBytes: number): Promise<void> {
+  const config = parseConfig(TINYLLAMA_SHAPE, "tinyllama-shape");
+  const shapes = parameterShapes(config);
+  const largest = Math.max(...[...shapes.values()].map((s) => s.reduce((a, b) => a * b, 1)));
+  const scratch = new Float32Array(largest);
   const tensors = new Map<string, TensorToWrite>();
   let x = 12345;
-  for (const [name, shape] of parameterShapes(config)) {
+  for (const [name, shape] of shapes) {
     const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
+    const data = scratch.subarray(0, n);
     if (name.endsWith("norm.weight")) data.fill(1);
-    else {
-      // Uniform in ±0.035 (std 0.02), from a cheap LCG: the values only need to be finite and distinct.
+    else
       for (let i = 0; i < n; i++) {
         x = (Math.imul(x, 1103515245) + 12345) >>> 0;
         data[i] = (x / 4294967296 - 0.5) * 0.07;
       }
-    }
     tensors.set(name, { dtype: "BF16", shape, data: float32ToBf16(data) });
   }
-  await writeCheckpoint(DIR, tensors, { maxShardBytes: 500_000_000 });
-  await Bun.write(join(DIR, "config.json"), `${JSON.stringify(CONFIG, null, 2)}\n`);
+  await writeCheckpoint(dir, tensors, { maxShardBytes });
+  await Bun.write(join(dir, "config.json"), `${JSON.stringify(TINYLLAMA_SHAPE, null, 2)}\n`);
 }
 
-if (values.child) {
-  await child();
-} else {
-  const t0 = performance.now();
-  await writeCheckpointOnce();
-  const files = readdirSync(DIR).filter((f) => f.endsWith(".safetensors"));
-  const bytes = files.reduce((s, f) => s + statSync(join(DIR, f)).size, 0);
-  console.log(
-    `checkpoint: ${DIR} (${files.length} shards, ${(bytes / 1e9).toFixed(2)} GB BF16; ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
-  );
-  console.log(`OPENBLAS_CORETYPE=${coretype() ?? "(unset)"} for both sides`);
-  const proc = Bun.spawnSync(
-    ["bun", import.meta.path, "--child", "--batch", String(batch), "--seq", String(seq)],
-    {
-      stderr: "inherit",
-    },
-  );
-  if (proc.exitCode !== 0) throw new Error(`our load run failed (exit ${proc.exitCode})`);
-  const ours = JSON.parse(proc.stdout.toString().trim().split("\n").at(-1) as string);
-  const torch = runTorch(["load", DIR, batch, seq, 1]);
-  console.log(
-    `ours: load ${ours.load_s.toFixed(1)} s, peak RSS ${ours.peak_rss_gb.toFixed(2)} GB (${(ours.peak_rss_gb / (bytes / 1e9)).toFixed(2)}x the checkpoint), ` +
-      `scoring ${batch}x${seq}: ${ours.tokens_per_s.toFixed(1)} tokens/s (mean loss ${ours.mean_loss.toFixed(3)})`,
-  );
-  console.log(
-    `PyTorch ${torch.torch}: load ${(torch.load_s as number).toFixed(1)} s, peak RSS ${(torch.peak_rss_gb as number).toFixed(2)} GB, ` +
-      `scoring ${batch}x${seq}: ${(torch.tokens_per_s as number).toFixed(1)} tokens/s (threads ${torch.threads}, mean loss ${(torch.mean_loss as number).toFixed(3)})`,
-  );
-  console.log(
-    `ratio ours/PyTorch: load time ${((torch.load_s as number) / ours.load_s).toFixed(2)}x faster, ` +
-      `peak RSS ${(ours.peak_rss_gb / (torch.peak_rss_gb as number)).toFixed(2)}x, scoring ${(ours.tokens_per_s / (torch.tokens_per_s as number)).toFixed(2)}x`,
-  );
+/** Reads every file of the folder once, so both sides load from the page cache rather than the disk. */
+function warmPageCache(dir: string): void {
+  const buf = Buffer.allocUnsafe(1 << 24);
+  for (const f of readdirSync(dir)) {
+    const fd = openSync(join(dir, f), "r");
+    while (readSync(fd, buf, 0, buf.length, null) > 0) {}
+    closeSync(fd);
+  }
+}
+
+async function main() {
+  const [batch, seq, reps] = [Number(values.batch), Number(values.seq), Number(values.reps)];
+  console.log(describeMachine());
+  const tmp = mkdtempSync(join(tmpdir(), "rho1-bench-load-"));
+  const dir = values.dir ?? join(tmp, "tinyllama-shape-bf16");
+  try {
+    if (!existsSync(join(dir, "config.json"))) {
+      const t0 = performance.now();
+      const w = runChild<{ peak_rss_gb: number }>(import.meta.path, [
+        "--write",
+        dir,
+        "--shard-mb",
+        values["shard-mb"] ?? "500",
+      ]);
+      console.log(
+        `wrote the checkpoint in ${((performance.now() - t0) / 1000).toFixed(1)} s (writer peak RSS ${w.peak_rss_gb.toFixed(2)} GB)`,
+      );
+    }
+    const files = readdirSync(dir).filter((f) => f.endsWith(".safetensors"));
+    const bytes = files.reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+    const gb = bytes / 1e9;
+    console.log(`checkpoint: ${dir}: ${files.length} shards, ${gb.toFixed(2)} GB BF16`);
+
+    const scoreIds = randomIds(batch, seq, TINYLLAMA_SHAPE.vocab_size, 1);
+    const checkIds = randomIds(1, 16, TINYLLAMA_SHAPE.vocab_size, 2);
+    const specPath = join(tmp, "spec.json");
+    const checkOut = join(tmp, "ours-logits.bin");
+    const torchLogits = join(tmp, "torch-logits.bin");
+
+    warmPageCache(dir);
+    await Bun.write(
+      specPath,
+      JSON.stringify({ model: dir, scoreIds, checkIds, checkOut, reps } satisfies ChildSpec),
+    );
+    const ours = runChild<ChildResult>(import.meta.path, ["--child", specPath], { RHO1_NATIVE: "1" });
+    const oursLogits = readFloat32File(checkOut);
+
+    warmPageCache(dir);
+    const torch = runAnchor({
+      model: dir,
+      check: { ids: checkIds, out: torchLogits },
+      score: { ids: scoreIds, reps, warmup_full: false },
+    });
+    const diff = compareLogits(oursLogits, readFloat32File(torchLogits));
+    const torchTps = torch.score?.tokens_per_s ?? Number.NaN;
+    const oursTps = ours.tokens_per_s ?? Number.NaN;
+    const line = (
+      who: string,
+      loadS: number,
+      afterLoad: number,
+      peak: number,
+      tps: number,
+      loss: number | undefined,
+    ) =>
+      console.log(
+        `${who}: load ${loadS.toFixed(1)} s, peak RSS after load ${afterLoad.toFixed(2)} GB, overall ${peak.toFixed(2)} GB ` +
+          `(${(peak / gb).toFixed(2)}x the checkpoint), scoring ${batch}x${seq} ${fmt(tps, 1)} tokens/s (mean loss ${loss?.toFixed(4)})`,
+      );
+    line(
+      `ours [${ours.backend}]`,
+      ours.load_s,
+      ours.peak_rss_after_load_gb,
+      ours.peak_rss_gb,
+      oursTps,
+      ours.mean_loss ?? undefined,
+    );
+    line(
+      `PyTorch ${torch.torch} (threads ${torch.threads})`,
+      torch.load_s,
+      torch.peak_rss_after_load_gb,
+      torch.peak_rss_gb,
+      torchTps,
+      torch.score?.mean_loss,
+    );
+    console.log(
+      `max |Δlogit| ours vs PyTorch on 1x16: ${diff.maxAbs.toExponential(2)} (rel ${diff.rel.toExponential(2)})`,
+    );
+
+    let cpuRow = "";
+    if (values.cpu) {
+      warmPageCache(dir);
+      await Bun.write(
+        specPath,
+        JSON.stringify({ model: dir, scoreIds: null, checkIds, checkOut, reps } satisfies ChildSpec),
+      );
+      const cpu = runChild<ChildResult>(import.meta.path, ["--child", specPath], { RHO1_NATIVE: "0" });
+      const d = compareLogits(readFloat32File(checkOut), readFloat32File(torchLogits));
+      console.log(
+        `ours [${cpu.backend}]: load ${cpu.load_s.toFixed(1)} s, peak RSS ${cpu.peak_rss_gb.toFixed(2)} GB; max |Δlogit| ${d.maxAbs.toExponential(2)}`,
+      );
+      cpuRow = `| ours, stock cpu (no scoring) | ${cpu.load_s.toFixed(1)} | ${cpu.peak_rss_after_load_gb.toFixed(2)} | ${cpu.peak_rss_gb.toFixed(2)} | n/a |`;
+    }
+
+    console.log(
+      "\n| TinyLlama-1.1B shape, BF16, sharded | load s | peak RSS after load GB | peak RSS GB | scoring 2×512 tokens/s |",
+    );
+    console.log("| --- | ---: | ---: | ---: | ---: |");
+    console.log(
+      `| ours (native) | ${ours.load_s.toFixed(1)} | ${ours.peak_rss_after_load_gb.toFixed(2)} | ${ours.peak_rss_gb.toFixed(2)} | ${fmt(oursTps, 1)} |`,
+    );
+    console.log(
+      `| PyTorch ${torch.torch} | ${torch.load_s.toFixed(1)} | ${torch.peak_rss_after_load_gb.toFixed(2)} | ${torch.peak_rss_gb.toFixed(2)} | ${fmt(torchTps, 1)} |`,
+    );
+    if (cpuRow) console.log(cpuRow);
+    console.log(
+      `\nratio ours/PyTorch: load speed ${(torch.load_s / ours.load_s).toFixed(2)}x, peak RSS ` +
+        `${(ours.peak_rss_gb / torch.peak_rss_gb).toFixed(2)}x, scoring ${(oursTps / torchTps).toFixed(2)}x ` +
+        `(max |Δlogit| ${diff.maxAbs.toExponential(1)})`,
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }

@@ -107,7 +107,9 @@ if (part === "all" || part === "sgemm") {
 // ---- 2. kernels ----
 if (part === "all" || part === "kernels") {
   const [b, t, nh, nkv, d, h, f] = [batch, seq, 4, 2, 64, 256, 688];
-  console.log(`\n## kernels at B=${b} T=${t} H=${h} heads ${nh}/${nkv} FFN ${f} vocab ${vocab}: forward+backward ms`);
+  console.log(
+    `\n## kernels at B=${b} T=${t} H=${h} heads ${nh}/${nkv} FFN ${f} vocab ${vocab}: forward+backward ms`,
+  );
   const x = tf.randomNormal([b, t, h]);
   const w = tf.ones([h]);
   const q = tf.randomNormal([b, t, nh, d]);
@@ -167,7 +169,10 @@ if (part === "all" || part === "kernels") {
   const n = 2 * vocab * h + 4 * (2 * h * h + 2 * h * 128 + 3 * h * f);
   const [p, gr, m1, m2] = [tf.randomNormal([n]), tf.randomNormal([n]), tf.zeros([n]), tf.zeros([n])];
   const attrs = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: 1 };
-  const adam = time(() => tf.dispose(tf.engine().runKernel("Rho1AdamW", { param: p, grad: gr, m: m1, v: m2 }, attrs)), 5);
+  const adam = time(
+    () => tf.dispose(tf.engine().runKernel("Rho1AdamW", { param: p, grad: gr, m: m1, v: m2 }, attrs)),
+    5,
+  );
   console.log(`adamW (${(n / 1e6).toFixed(1)}M) native ${(adam * 1000).toFixed(1).padStart(8)}`);
   ratios.push(`kernels total (excl. AdamW) composite/native: ×${(stockTotal / nativeTotal).toFixed(1)}`);
 }
@@ -228,6 +233,11 @@ function modelSteps(model: CausalLM, b: number, t: number, reps: number): { trai
     ce.dataSync();
     tf.dispose([ce, valid, ids]);
   };
+  if (reps === 0) {
+    train();
+    score();
+    return { train: 0, score: 0 };
+  }
   const trainS = time(train, reps, 120);
   const scoreS = time(score, reps, 60);
   return { train: trainS, score: scoreS };
@@ -250,7 +260,8 @@ if (part === "all" || part === "model") {
     const natCe = nat.ce.dataSync().slice();
     const ref = await withStock(() => small.tokenLosses(ids).ce.dataSync().slice());
     let worst = 0;
-    for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(natCe[i] - ref[i]) / Math.abs(ref[i]));
+    for (let i = 0; i < ref.length; i++)
+      worst = Math.max(worst, Math.abs(natCe[i] - ref[i]) / Math.abs(ref[i]));
     console.log(`per-token CE native vs pure tfjs (2×16 tokens): max rel diff ${worst.toExponential(2)}`);
     tf.dispose([nat.ce, nat.valid, ids]);
     small.dispose();
@@ -279,7 +290,12 @@ if (part === "all" || part === "model") {
 
   let torch: { train_tps: number; score_tps: number } | null = null;
   if (!args["no-torch"]) {
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), OMP_WAIT_POLICY: "PASSIVE" };
+    // PyTorch tuned like ours: passive OpenMP waits, OpenBLAS idle threads sleeping at once, the same core type.
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      OMP_WAIT_POLICY: "PASSIVE",
+      OPENBLAS_THREAD_TIMEOUT: process.env.OPENBLAS_THREAD_TIMEOUT || "4",
+    };
     if (status.coretype) env.OPENBLAS_CORETYPE = status.coretype;
     const py = Bun.spawnSync(
       [
@@ -293,7 +309,7 @@ if (part === "all" || part === "model") {
     if (py.exitCode === 0) {
       torch = JSON.parse(py.stdout.toString().trim().split("\n").pop() ?? "{}");
       console.log(
-        `PyTorch ${"(OMP_WAIT_POLICY=PASSIVE)"}: train ${torch?.train_tps.toFixed(0)} tokens/s, score ${torch?.score_tps.toFixed(0)} tokens/s`,
+        `PyTorch (OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=${env.OPENBLAS_THREAD_TIMEOUT}): train ${torch?.train_tps.toFixed(0)} tokens/s, score ${torch?.score_tps.toFixed(0)} tokens/s`,
       );
     } else {
       console.log(`PyTorch failed: ${py.stderr.toString().trim().split("\n").slice(-3).join(" | ")}`);
@@ -301,14 +317,57 @@ if (part === "all" || part === "model") {
   }
   if (off) {
     ratios.push(
-      `train native/off: ×${((tokens / ours.train) / ((offBatch * offSeq) / off.train)).toFixed(0)}; ` +
-        `score native/off: ×${((tokens / ours.score) / ((offBatch * offSeq) / off.score)).toFixed(0)}`,
+      `train native/off: ×${(tokens / ours.train / ((offBatch * offSeq) / off.train)).toFixed(0)}; ` +
+        `score native/off: ×${(tokens / ours.score / ((offBatch * offSeq) / off.score)).toFixed(0)}`,
     );
   }
   if (torch) {
     ratios.push(
-      `train native/PyTorch: ${((tokens / ours.train) / torch.train_tps).toFixed(2)}; ` +
-        `score native/PyTorch: ${((tokens / ours.score) / torch.score_tps).toFixed(2)}`,
+      `train native/PyTorch: ${(tokens / ours.train / torch.train_tps).toFixed(2)}; ` +
+        `score native/PyTorch: ${(tokens / ours.score / torch.score_tps).toFixed(2)}`,
+    );
+  }
+}
+
+// ---- 4. profile: seconds per kernel over one native train step (every cpu kernel wrapped with a timer) ----
+if (part === "all" || part === "profile") {
+  const model = CausalLM.random(benchConfig(vocab), 1);
+  modelSteps(model, batch, seq, 1); // warm-up outside the profile
+  const totals = new Map<string, { ms: number; calls: number }>();
+  const originals: tf.KernelConfig[] = [];
+  for (const config of tf.getKernelsForBackend("cpu")) {
+    originals.push(config);
+    const inner = config.kernelFunc;
+    tf.unregisterKernel(config.kernelName, "cpu");
+    tf.registerKernel({
+      ...config,
+      kernelFunc: (a) => {
+        const t0 = performance.now();
+        const out = inner(a);
+        const e = totals.get(config.kernelName) ?? { ms: 0, calls: 0 };
+        e.ms += performance.now() - t0;
+        e.calls++;
+        totals.set(config.kernelName, e);
+        return out;
+      },
+    });
+  }
+  const t0 = performance.now();
+  modelSteps(model, batch, seq, 0);
+  const wall = performance.now() - t0;
+  for (const config of originals) {
+    tf.unregisterKernel(config.kernelName, "cpu");
+    tf.registerKernel(config);
+  }
+  model.dispose();
+  const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms);
+  const inKernels = rows.reduce((acc, [, e]) => acc + e.ms, 0);
+  console.log(
+    `\n## profile of one train + one score step (${(wall / 1000).toFixed(2)} s wall, ${(inKernels / 1000).toFixed(2)} s in kernels)`,
+  );
+  for (const [name, e] of rows.slice(0, 16)) {
+    console.log(
+      `${name.padEnd(22)} ${(e.ms / 1000).toFixed(3).padStart(7)} s ${String(e.calls).padStart(5)} calls ${((100 * e.ms) / wall).toFixed(1).padStart(5)}%`,
     );
   }
 }

@@ -3,11 +3,11 @@
 // in both parseSpecial modes; with parseSpecial the ids are also compared to the Rust tokenizers library.
 //
 //   bun benchmarks/tokenizer/verify.ts [--tokenizer DIR ...]
+
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadTokenizer } from "../../packages/tokenizer/src/index.ts";
-import { libraryReference } from "../../packages/tokenizer/src/reference.ts";
-import type { HfFolderTokenizer } from "../../packages/tokenizer/src/tokenizer.ts";
+import { libraryReference, loadTokenizer } from "@rho1/tokenizer";
 import { loadRust, ROOT, readMathCorpus, SHARED, utf8Bytes } from "./corpus.ts";
 
 const { values } = parseArgs({ options: { tokenizer: { type: "string", multiple: true } } });
@@ -17,27 +17,49 @@ const dirs = values.tokenizer ?? [
   join(ROOT, "models/stories260K"),
 ];
 
-const docs = readMathCorpus();
-console.log(`math corpus: ${docs.length} documents, ${(utf8Bytes(docs) / 1e6).toFixed(2)} MB UTF-8`);
+const corpus = readMathCorpus();
+// The math corpus has no "<s>"-like text; a copy of every 10th document with special-token strings spliced in at
+// word boundaries checks that the two parseSpecial modes differ exactly as the library says.
+const spliced: string[] = [];
+for (let i = 0; i < corpus.length; i += 10) {
+  const words = corpus[i].split(" ");
+  const at = (k: number) => Math.floor((((i * 7919 + k * 104729) % 1000) / 1000) * words.length);
+  words.splice(at(1), 0, "<s>");
+  words.splice(at(2), 0, "</s>x");
+  words.splice(at(3), 0, "a<unk>");
+  spliced.push(words.join(" "));
+}
+const docs = [...corpus, ...spliced];
+console.log(
+  `math corpus: ${corpus.length} documents + ${spliced.length} with special-token text spliced in, ${(utf8Bytes(docs) / 1e6).toFixed(2)} MB UTF-8`,
+);
 const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
 let failures = 0;
 for (const dir of dirs) {
-  const tok = (await loadTokenizer(dir)) as HfFolderTokenizer;
+  const tok = await loadTokenizer(dir);
   const rust = loadRust(join(dir, "tokenizer.json"));
   const rustIds = (await rust.encodeBatch(docs, { addSpecialTokens: false })).map((e) => e.getIds());
-  // Documents that contain a special token's text are the only ones where the two modes can differ; when there are
-  // none, the (slow) library reference is computed once and serves both modes.
-  const specials = tok.library.added_tokens.filter((t) => t.special).map((t) => t.content);
-  const withSpecial = docs.filter((d) => specials.some((s) => d.includes(s))).length;
-  console.log(`${dir}: ${withSpecial} documents contain special-token text (${specials.join(" ")})`);
-  let cached: number[][] | null = null;
+  // Only documents that contain a special token's text can differ between the two modes: the (slow) library
+  // reference of the others is computed once and serves both modes.
+  const added = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8")).added_tokens as {
+    content: string;
+    special?: boolean;
+  }[];
+  const specials = added.filter((t) => t.special).map((t) => t.content);
+  const hasSpecial = docs.map((d) => specials.some((s) => d.includes(s)));
+  console.log(
+    `${dir}: ${hasSpecial.filter(Boolean).length} documents contain special-token text (${specials.join(" ")})`,
+  );
+  let shared: number[][] | null = null;
   for (const parseSpecial of [true, false]) {
     const t0 = performance.now();
     const library = libraryReference(dir, parseSpecial);
-    if (withSpecial > 0) cached = null;
-    const referenceIds: number[][] = cached ?? docs.map((d) => library(d));
-    cached = referenceIds;
+    const previous = shared;
+    const referenceIds: number[][] = docs.map((d, i) =>
+      previous !== null && !hasSpecial[i] ? previous[i] : library(d),
+    );
+    shared = referenceIds;
     const reference = (_: string, i: number) => referenceIds[i];
     const fast = tok.encodeCorpus(docs, { parseSpecial });
     const parallel = await tok.encodeCorpusParallel(docs, { parseSpecial, workers: 2 });
@@ -52,6 +74,12 @@ for (const dir of dirs) {
         if (bad <= 3) console.log(`  MISMATCH doc ${i}: ${JSON.stringify(docs[i].slice(0, 80))}`);
       }
       if (parseSpecial && !same(fast[i], rustIds[i])) badRust++;
+      if (
+        !parseSpecial &&
+        hasSpecial[i] &&
+        specials.some((s) => fast[i].includes(tok.tokenToId(s) as number))
+      )
+        bad++;
     }
     failures += bad + badRust;
     const rustNote = parseSpecial ? `, ${badRust} differ from Rust` : "";

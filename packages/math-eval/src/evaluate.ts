@@ -6,10 +6,9 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildQuestion, type DataRecord, type DatasetName, evalGold } from "./datasets.ts";
 import type { Generator } from "./generator.ts";
-import { extractPrediction, type GraderKind } from "./grade.ts";
+import { cleanCompletion, extractPrediction, type GraderKind } from "./grade.ts";
 import { GradingPool } from "./pool.ts";
 import { buildPrompt, loadPromptSpec } from "./prompts.ts";
-import { pyStrip } from "./python.ts";
 
 export class EvalDataError extends Error {
   override name = "EvalDataError";
@@ -130,7 +129,7 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
         const outs = await options.generator(batch);
         if (outs.length !== batch.length)
           throw new Error(`generator returned ${outs.length} completions for ${batch.length} prompts`);
-        completions.push(...outs.map((o) => pyStrip(o.trimEnd())));
+        completions.push(...outs.map(cleanCompletion));
         log(`${task}: generated ${completions.length}/${prompts.length}`);
       }
       const samples: Sample[] = [];

@@ -1,4 +1,4 @@
-/** Worker side of GradingPool: answers {id, pred, gold} with {id, correct} or {id, error}. */
+/** Worker side of GradingPool: says {ready} once loaded, then answers {id, pred, gold} with {id, correct} or {id, error}. */
 import { mathEqual } from "./grader.ts";
 
 declare const self: Worker;
@@ -11,3 +11,5 @@ self.onmessage = (event: MessageEvent<{ id: number; pred: string | null; gold: s
     self.postMessage({ id, error: String(error) });
   }
 };
+
+self.postMessage({ ready: true });

@@ -113,6 +113,18 @@ describe("symbolic_equal with the pinned sympy semantics (spec §6.1)", () => {
     expect(symbolicEqual("5.Ihope", "5")).toBe(false);
     expect(symbolicEqual("\\$\\$", "\\$\\$")).toBe(true);
   });
+  test("functions, roots, factorials, floor", () => {
+    expect(eq("\\sqrt[3]{8}", "2")).toBe(true);
+    expect(eq("5!", "120")).toBe(true);
+    expect(eq("\\binom{5}{2}", "10")).toBe(true);
+    expect(eq("6\\div 3", "2")).toBe(true);
+    expect(eq("\\lfloor 2.5\\rfloor", "2")).toBe(true);
+    expect(eq("2^{10}", "1024")).toBe(true);
+    expect(eq("\\cos^{-1}(0.5)", "1.0472")).toBe(true); // acos, as sympy's parse_latex reads it
+    expect(eq("\\sin^2(0.5)", "0.229849")).toBe(true);
+    expect(eq("\\log_{2}8", "3")).toBe(true);
+    expect(eq("0.\\overline{3}", "\\frac{1}{3}")).toBe(false); // no sympy counterpart: left unparsed
+  });
   test("e and i are symbols, not constants", () => {
     expect(eq("2.71828", "e")).toBe(false);
     expect(eq("2i", "2i")).toBe(true);

@@ -39,39 +39,54 @@ export class GradingPool {
     this.workerUrl = options.workerUrl ?? new URL("./grade-worker.ts", import.meta.url);
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
+  private ready: Promise<Worker> | null = null;
+
+  /** Starts a worker and waits for its "ready" message, so module loading does not eat into an item's 3 s. */
+  private ensureWorker(): Promise<Worker> {
+    if (this.ready) return this.ready;
     const worker = new Worker(this.workerUrl);
-    worker.onmessage = (event: MessageEvent<{ id: number; correct?: boolean; error?: string }>) => {
-      const { id, correct, error } = event.data;
-      const p = this.pending.get(id);
-      if (!p) return;
-      clearTimeout(p.timer);
-      this.pending.delete(id);
-      // An exception inside math_equal is caught by the harness's own try blocks: it reads as False.
-      p.resolve({ correct: error === undefined && correct === true, timedOut: false });
-    };
-    worker.onerror = (event) => {
-      for (const [id, p] of this.pending) {
+    this.worker = worker;
+    this.ready = new Promise<Worker>((resolveReady, rejectReady) => {
+      worker.onmessage = (
+        event: MessageEvent<{ id?: number; ready?: boolean; correct?: boolean; error?: string }>,
+      ) => {
+        const { id, ready, correct, error } = event.data;
+        if (ready) {
+          resolveReady(worker);
+          return;
+        }
+        const p = id === undefined ? undefined : this.pending.get(id);
+        if (!p || id === undefined) return;
         clearTimeout(p.timer);
         this.pending.delete(id);
-        p.reject(new Error(`grading worker failed: ${event.message}`));
-      }
-      this.kill();
-    };
-    this.worker = worker;
-    return worker;
+        // An exception inside math_equal is caught by the harness's own try blocks: it reads as False.
+        p.resolve({ correct: error === undefined && correct === true, timedOut: false });
+      };
+      worker.onerror = (event) => {
+        const failure = new Error(`grading worker failed: ${event.message}`);
+        rejectReady(failure);
+        for (const [id, p] of this.pending) {
+          clearTimeout(p.timer);
+          this.pending.delete(id);
+          p.reject(failure);
+        }
+        this.kill();
+      };
+    });
+    return this.ready;
   }
 
   private kill(): void {
     this.worker?.terminate();
     this.worker = null;
+    this.ready = null;
   }
 
   /** math_equal(pred, gold) under the time limit; calls are serialised (one item at a time, like one process). */
   mathEqual(pred: string | null, gold: string): Promise<PoolVerdict> {
-    const run = () =>
-      new Promise<PoolVerdict>((resolve, reject) => {
+    const run = async () => {
+      const worker = await this.ensureWorker();
+      return new Promise<PoolVerdict>((resolve, reject) => {
         const id = this.nextId++;
         const timer = setTimeout(() => {
           this.pending.delete(id);
@@ -80,8 +95,9 @@ export class GradingPool {
           resolve({ correct: false, timedOut: true });
         }, this.timeoutMs);
         this.pending.set(id, { resolve, reject, timer });
-        this.ensureWorker().postMessage({ id, pred, gold });
+        worker.postMessage({ id, pred, gold });
       });
+    };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;

@@ -81,6 +81,8 @@ const UNARY: Record<string, (x: number) => number> = {
   Tanh: Math.tanh,
 };
 
+const INVERSE: Record<string, (x: number) => number> = { Sin: Math.asin, Cos: Math.acos, Tan: Math.atan };
+
 // Names the LaTeX parser gives to letters that sympy's parse_latex treats as plain symbols.
 const SYMBOL_ALIASES: Record<string, string> = { Pi: "pi", ExponentialE: "e", ImaginaryUnit: "i" };
 
@@ -102,12 +104,16 @@ function toParsed(node: Json): Parsed {
   if (node !== null && typeof node === "object" && !Array.isArray(node)) {
     const num = (node as { num?: unknown }).num;
     if (typeof num === "string") {
-      const v = Number(num.replace(/\(\d+\)$/, ""));
+      // A repeating decimal "0.(3)" has no sympy parse_latex counterpart: leave it unparsed.
+      const v = Number(num);
       if (Number.isNaN(v)) throw new Unsupported("num");
       return constant(v);
     }
     const sym = (node as { sym?: unknown }).sym;
     if (typeof sym === "string") return toParsed(sym);
+    // MathJSON's object forms: {fn: [...]} for a function (with sourceOffsets), {str: ...} for text
+    const fn = (node as { fn?: unknown }).fn;
+    if (Array.isArray(fn)) return toParsed(fn);
     throw new Unsupported("object");
   }
   if (!Array.isArray(node) || typeof node[0] !== "string") throw new Unsupported("shape");
@@ -127,8 +133,15 @@ function toParsed(node: Json): Parsed {
     case "Rational":
       if (args.length !== 2) throw new Unsupported(head);
       return combine(args.map(toExpr), ([a, b]) => (a as number) / (b as number));
-    case "Power":
+    case "Power": {
+      // sympy's parse_latex reads \sin^{-1} x as asin(x); the LaTeX parser gives (sin x)^-1.
+      const [base, exp] = args;
+      const minusOne = exp === -1 || (Array.isArray(exp) && exp[0] === "Negate" && exp[1] === 1);
+      const inverse = Array.isArray(base) && typeof base[0] === "string" ? INVERSE[base[0]] : undefined;
+      if (minusOne && inverse && base.length === 2)
+        return combine([toExpr(base[1])], ([x]) => inverse(x as number));
       return combine(args.map(toExpr), ([a, b]) => (a as number) ** (b as number));
+    }
     case "Root":
       return combine(args.map(toExpr), ([a, n]) => (a as number) ** (1 / (n as number)));
     case "Log":
@@ -173,6 +186,7 @@ function toParsed(node: Json): Parsed {
 
 function hasError(node: Json): boolean {
   if (Array.isArray(node)) return node[0] === "Error" || node.some(hasError);
+  if (node !== null && typeof node === "object") return hasError((node as { fn?: unknown }).fn);
   return false;
 }
 

@@ -29,6 +29,6 @@ export { mergeScores } from "./merge.ts";
 export { hashModelDir, loadModelScorer, type TokenScorer } from "./model.ts";
 export { type CorpusTokenizer, type PackedUnit, packDocuments } from "./pack.ts";
 export type { ProgressSink, ProgressSnapshot } from "./progress.ts";
-export { type ScoreCorpusOptions, scoreCorpus } from "./score.ts";
+export { type ScoreCorpusOptions, type StageTimings, scoreCorpus } from "./score.ts";
 export { type ScoredSequence, ScoreStore } from "./store.ts";
 export { decodeUnit, type LossDtype, mapUnit, type UnitView } from "./unit-file.ts";

@@ -55,6 +55,15 @@ export interface ScoreCorpusOptions {
   progress?: ProgressSink | null;
   /** Bytes per JSON-lines unit (default 16 MiB). */
   jsonlUnitBytes?: number;
+  /** If given, milliseconds spent per stage are added to it (benchmarks: where the time goes). */
+  timings?: StageTimings;
+}
+
+export interface StageTimings {
+  read: number;
+  tokenize: number;
+  model: number;
+  write: number;
 }
 
 /**
@@ -223,6 +232,7 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
           lossDtype,
           bos,
           modelVocab: modelVocab ?? scorer.vocabSize,
+          timings: options.timings ?? { read: 0, tokenize: 0, model: 0, write: 0 },
           onBatch: (tokens, fraction) => {
             totals.tokensThisRun += tokens;
             unitTokens += tokens;
@@ -268,12 +278,17 @@ interface UnitContext {
   bos: boolean;
   modelVocab: number | null;
   onBatch: (tokens: number, fraction: number) => void;
+  timings: StageTimings;
 }
 
 async function scoreUnit(file: InputFile, unit: InputUnit, path: string, ctx: UnitContext) {
   const where = { file: file.path, rowGroup: unit.index };
+  let t0 = performance.now();
   const texts = await readUnitTexts(file, unit, ctx.textColumn);
+  ctx.timings.read += performance.now() - t0;
+  t0 = performance.now();
   const packed = packDocuments(texts, ctx.tokenizer, { seqLen: ctx.seqLen, bos: ctx.bos });
+  ctx.timings.tokenize += performance.now() - t0;
   if (ctx.modelVocab !== null && packed.maxId >= ctx.modelVocab) {
     throw new ScoreError(
       "vocab_mismatch",
@@ -287,7 +302,9 @@ async function scoreUnit(file: InputFile, unit: InputUnit, path: string, ctx: Un
     const batch = Math.min(ctx.batchSize, packed.numSequences - s);
     const ids = packed.ids.subarray(s * T, (s + batch) * T);
     const lengths = packed.lengths.subarray(s, s + batch);
+    t0 = performance.now();
     const ce = await ctx.scorer.score(ids, lengths, batch, T);
+    ctx.timings.model += performance.now() - t0;
     if (ce.length !== batch * (T - 1)) {
       throw new ScoreError(
         "model",
@@ -301,7 +318,9 @@ async function scoreUnit(file: InputFile, unit: InputUnit, path: string, ctx: Un
     killPoint("batch");
     ctx.onBatch(tokens, (s + batch) / packed.numSequences);
   }
+  t0 = performance.now();
   writeFileAtomic(path, encodeUnit(packed, loss, ctx.lossDtype, texts.length), () => killPoint("unit-tmp"));
+  ctx.timings.write += performance.now() - t0;
   killPoint("unit-done");
   return { documents: packed.numDocuments, tokens: packed.tokens };
 }

@@ -52,73 +52,102 @@ static int block_keys(const attn_dims *a, int i1) {
   return nk < a->tk ? (nk > 0 ? nk : 0) : a->tk;
 }
 
-RHO1_EXPORT void rho1_attention_fwd(const float *q, const float *k, const float *v, const float *mask, float *out,
-                                    int b, int tq, int tk, int nh, int nkv, int d, float scale, int qoff) {
-  attn_dims a = {b, tq, tk, nh, nkv, d, qoff, scale, mask};
-  const int group = nh / nkv;
-  const int ldq = nh * d, ldk = nkv * d;
-  float *s = malloc(sizeof(float) * QBLOCK * (tk > 0 ? tk : 1));
-  for (int bi = 0; bi < b; bi++) {
-    for (int h = 0; h < nh; h++) {
-      const int g = h / group;
-      const float *kb = k + ((int64_t)bi * tk * nkv + g) * d, *vb = v + ((int64_t)bi * tk * nkv + g) * d;
-      for (int i0 = 0; i0 < tq; i0 += QBLOCK) {
-        const int rows = i0 + QBLOCK < tq ? QBLOCK : tq - i0;
-        const int nk = block_keys(&a, i0 + rows);
-        float *ob = out + ((int64_t)(bi * tq + i0) * nh + h) * d;
-        if (nk == 0) {
-          for (int r = 0; r < rows; r++) memset(ob + (int64_t)r * ldq, 0, sizeof(float) * d);
-          continue;
-        }
-        const float *qb = q + ((int64_t)(bi * tq + i0) * nh + h) * d;
-        rho1_sgemm(0, 1, rows, nk, d, scale, qb, ldq, kb, ldk, 0.0f, s, nk);
-        softmax_block(s, rows, nk, i0, &a, mask + (int64_t)bi * tk);
-        rho1_sgemm(0, 0, rows, d, nk, 1.0f, s, nk, vb, ldk, 0.0f, ob, ldq);
+typedef struct {
+  attn_dims a;
+  const float *q, *k, *v, *dout;
+  float *out, *dq, *dk, *dv;
+} attn_ctx;
+
+/* One task per (batch, query head): the query blocks of that head. */
+static void attn_fwd_task(void *p, int64_t begin, int64_t end) {
+  attn_ctx *c = p;
+  const attn_dims *a = &c->a;
+  const int group = a->nh / a->nkv, ldq = a->nh * a->d, ldk = a->nkv * a->d, d = a->d;
+  float *s = malloc(sizeof(float) * QBLOCK * (a->tk > 0 ? a->tk : 1));
+  for (int64_t task = begin; task < end; task++) {
+    const int bi = (int)(task / a->nh), h = (int)(task % a->nh), g = h / group;
+    const int64_t kvOff = ((int64_t)bi * a->tk * a->nkv + g) * d;
+    for (int i0 = 0; i0 < a->tq; i0 += QBLOCK) {
+      const int rows = i0 + QBLOCK < a->tq ? QBLOCK : a->tq - i0;
+      const int nk = block_keys(a, i0 + rows);
+      float *ob = c->out + ((int64_t)(bi * a->tq + i0) * a->nh + h) * d;
+      if (nk == 0) {
+        for (int r = 0; r < rows; r++) memset(ob + (int64_t)r * ldq, 0, sizeof(float) * d);
+        continue;
       }
+      const float *qb = c->q + ((int64_t)(bi * a->tq + i0) * a->nh + h) * d;
+      rho1_sgemm(0, 1, rows, nk, d, a->scale, qb, ldq, c->k + kvOff, ldk, 0.0f, s, nk);
+      softmax_block(s, rows, nk, i0, a, a->mask + (int64_t)bi * a->tk);
+      rho1_sgemm(0, 0, rows, d, nk, 1.0f, s, nk, c->v + kvOff, ldk, 0.0f, ob, ldq);
     }
   }
   free(s);
 }
 
-/* dq is fully written; dk and dv must arrive zero-filled (they accumulate over the heads of a group). */
-RHO1_EXPORT void rho1_attention_bwd(const float *dout, const float *q, const float *k, const float *v,
-                                    const float *mask, float *dq, float *dk, float *dv, int b, int tq, int tk, int nh,
-                                    int nkv, int d, float scale, int qoff) {
-  attn_dims a = {b, tq, tk, nh, nkv, d, qoff, scale, mask};
-  const int group = nh / nkv;
-  const int ldq = nh * d, ldk = nkv * d;
-  float *p = malloc(sizeof(float) * QBLOCK * (tk > 0 ? tk : 1));
-  float *dp = malloc(sizeof(float) * QBLOCK * (tk > 0 ? tk : 1));
-  for (int bi = 0; bi < b; bi++) {
-    for (int h = 0; h < nh; h++) {
-      const int g = h / group;
-      const int64_t kvOff = ((int64_t)bi * tk * nkv + g) * d;
-      for (int i0 = 0; i0 < tq; i0 += QBLOCK) {
-        const int rows = i0 + QBLOCK < tq ? QBLOCK : tq - i0;
-        const int nk = block_keys(&a, i0 + rows);
-        const int64_t qOffs = ((int64_t)(bi * tq + i0) * nh + h) * d;
+/* One task per (batch, KV head): it owns dk/dv of that head and walks the query heads of its group. */
+static void attn_bwd_task(void *p, int64_t begin, int64_t end) {
+  attn_ctx *c = p;
+  const attn_dims *a = &c->a;
+  const int group = a->nh / a->nkv, ldq = a->nh * a->d, ldk = a->nkv * a->d, d = a->d;
+  float *pb = malloc(sizeof(float) * QBLOCK * (a->tk > 0 ? a->tk : 1));
+  float *dp = malloc(sizeof(float) * QBLOCK * (a->tk > 0 ? a->tk : 1));
+  for (int64_t task = begin; task < end; task++) {
+    const int bi = (int)(task / a->nkv), g = (int)(task % a->nkv);
+    const int64_t kvOff = ((int64_t)bi * a->tk * a->nkv + g) * d;
+    for (int h = g * group; h < (g + 1) * group; h++) {
+      for (int i0 = 0; i0 < a->tq; i0 += QBLOCK) {
+        const int rows = i0 + QBLOCK < a->tq ? QBLOCK : a->tq - i0;
+        const int nk = block_keys(a, i0 + rows);
+        const int64_t qOffs = ((int64_t)(bi * a->tq + i0) * a->nh + h) * d;
         if (nk == 0) {
-          for (int r = 0; r < rows; r++) memset(dq + qOffs + (int64_t)r * ldq, 0, sizeof(float) * d);
+          for (int r = 0; r < rows; r++) memset(c->dq + qOffs + (int64_t)r * ldq, 0, sizeof(float) * d);
           continue;
         }
-        rho1_sgemm(0, 1, rows, nk, d, scale, q + qOffs, ldq, k + kvOff, ldk, 0.0f, p, nk);
-        softmax_block(p, rows, nk, i0, &a, mask + (int64_t)bi * tk);
+        rho1_sgemm(0, 1, rows, nk, d, a->scale, c->q + qOffs, ldq, c->k + kvOff, ldk, 0.0f, pb, nk);
+        softmax_block(pb, rows, nk, i0, a, a->mask + (int64_t)bi * a->tk);
         /* dP = dO·Vᵀ, then dS = P ∘ (dP − rowsum(P ∘ dP)) in place. */
-        rho1_sgemm(0, 1, rows, nk, d, 1.0f, dout + qOffs, ldq, v + kvOff, ldk, 0.0f, dp, nk);
+        rho1_sgemm(0, 1, rows, nk, d, 1.0f, c->dout + qOffs, ldq, c->v + kvOff, ldk, 0.0f, dp, nk);
         for (int r = 0; r < rows; r++) {
-          float *pr = p + (int64_t)r * nk, *dr = dp + (int64_t)r * nk;
+          float *pr = pb + (int64_t)r * nk, *dr = dp + (int64_t)r * nk;
           float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
           for (int j = 0; j < nk; j++) dot += pr[j] * dr[j];
 #pragma omp simd
           for (int j = 0; j < nk; j++) dr[j] = pr[j] * (dr[j] - dot);
         }
-        rho1_sgemm(0, 0, rows, d, nk, scale, dp, nk, k + kvOff, ldk, 0.0f, dq + qOffs, ldq);
-        rho1_sgemm(1, 0, nk, d, rows, scale, dp, nk, q + qOffs, ldq, 1.0f, dk + kvOff, ldk);
-        rho1_sgemm(1, 0, nk, d, rows, 1.0f, p, nk, dout + qOffs, ldq, 1.0f, dv + kvOff, ldk);
+        rho1_sgemm(0, 0, rows, d, nk, a->scale, dp, nk, c->k + kvOff, ldk, 0.0f, c->dq + qOffs, ldq);
+        rho1_sgemm(1, 0, nk, d, rows, a->scale, dp, nk, c->q + qOffs, ldq, 1.0f, c->dk + kvOff, ldk);
+        rho1_sgemm(1, 0, nk, d, rows, 1.0f, pb, nk, c->dout + qOffs, ldq, 1.0f, c->dv + kvOff, ldk);
       }
     }
   }
-  free(p);
+  free(pb);
   free(dp);
+}
+
+/* With at least as many tasks as threads the pool runs them with single-threaded sgemms; otherwise (decoding one
+ * sequence) the tasks run in order and OpenBLAS parallelises each sgemm. */
+static void run_tasks(int64_t tasks, rho1_task fn, attn_ctx *c) {
+  if (rho1_pool_threads() > 1 && tasks >= rho1_pool_threads()) {
+    rho1_blas_single_threaded(1);
+    rho1_parallel_for(tasks, 1, fn, c);
+    rho1_blas_single_threaded(0);
+  } else {
+    fn(c, 0, tasks);
+  }
+}
+
+RHO1_EXPORT void rho1_attention_fwd(const float *q, const float *k, const float *v, const float *mask, float *out,
+                                    int b, int tq, int tk, int nh, int nkv, int d, float scale, int qoff) {
+  attn_ctx c = {.a = {b, tq, tk, nh, nkv, d, qoff, scale, mask}, .q = q, .k = k, .v = v, .out = out};
+  run_tasks((int64_t)b * nh, attn_fwd_task, &c);
+}
+
+/* dq is fully written; dk and dv must arrive zero-filled (they accumulate over the heads of a group). */
+RHO1_EXPORT void rho1_attention_bwd(const float *dout, const float *q, const float *k, const float *v,
+                                    const float *mask, float *dq, float *dk, float *dv, int b, int tq, int tk, int nh,
+                                    int nkv, int d, float scale, int qoff) {
+  attn_ctx c = {.a = {b, tq, tk, nh, nkv, d, qoff, scale, mask}, .q = q, .k = k, .v = v, .dout = dout, .dq = dq,
+                .dk = dk, .dv = dv};
+  run_tasks((int64_t)b * nkv, attn_bwd_task, &c);
 }

@@ -17,6 +17,7 @@ static set_threads_fn set_threads = NULL;
 static get_threads_fn get_threads = NULL;
 static corename_fn corename = NULL;
 static char error_text[512];
+static int blas_threads_wanted = 1;
 
 /* 0 on success; otherwise a negative code and rho1_error() says why. */
 RHO1_EXPORT int rho1_init(const char *blas_path, int threads) {
@@ -36,6 +37,7 @@ RHO1_EXPORT int rho1_init(const char *blas_path, int threads) {
     }
   }
   if (threads > 0 && set_threads != NULL) set_threads(threads);
+  blas_threads_wanted = threads > 0 ? threads : 1;
   rho1_pool_start(threads > 0 ? threads : 1);
   return 0;
 }
@@ -44,6 +46,11 @@ RHO1_EXPORT int rho1_init(const char *blas_path, int threads) {
 void rho1_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                 int ldb, float beta, float *c, int ldc) {
   sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* While our pool runs sgemms on every core, OpenBLAS must not fan out too (nested threads oversubscribe). */
+void rho1_blas_single_threaded(int on) {
+  if (set_threads != NULL && blas_threads_wanted > 1) set_threads(on ? 1 : blas_threads_wanted);
 }
 
 RHO1_EXPORT const char *rho1_error(void) { return error_text; }

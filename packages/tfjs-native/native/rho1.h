@@ -20,6 +20,8 @@ int rho1_pool_start(int threads);
 void rho1_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                 int ldb, float beta, float *c, int ldc);
 
+void rho1_blas_single_threaded(int on);
+
 /* ---- vectorisable float exp ---------------------------------------------------------------------------------------
  * Cephes-style expf: Cody–Waite reduction by ln 2 and a degree-6 polynomial, relative error ≈ 1e-7. Written with plain
  * arithmetic and integer bit tricks so GCC/Clang auto-vectorise loops calling it without -ffast-math or libmvec. */

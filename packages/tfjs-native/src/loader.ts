@@ -45,7 +45,14 @@ const OPENBLAS_CANDIDATES = [
   "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
   "/usr/local/opt/openblas/lib/libopenblas.dylib",
 ];
-const BASE_FLAGS = ["-fPIC", "-shared", "-fopenmp-simd", "-fno-math-errno", "-fvisibility=hidden", "-std=gnu11"];
+const BASE_FLAGS = [
+  "-fPIC",
+  "-shared",
+  "-fopenmp-simd",
+  "-fno-math-errno",
+  "-fvisibility=hidden",
+  "-std=gnu11",
+];
 const FLAG_SETS = [
   ["-O3", "-march=native", ...BASE_FLAGS],
   ["-O2", ...BASE_FLAGS],
@@ -152,6 +159,9 @@ export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> 
   }
   const coretype = process.env.RHO1_OPENBLAS_CORETYPE || null;
   if (coretype) setNativeEnv("OPENBLAS_CORETYPE", coretype);
+  // OpenBLAS's idle workers spin ~2^28 cycles after each call, stealing the cores our kernel pool needs between
+  // sgemms; 2^4 makes them sleep at once (+20% per training step measured on 2 cores). A user's value wins.
+  if (!process.env.OPENBLAS_THREAD_TIMEOUT) setNativeEnv("OPENBLAS_THREAD_TIMEOUT", "4");
   const envThreads = Number.parseInt(process.env.RHO1_THREADS ?? "", 10);
   const threads = Math.max(1, opts.threads ?? (envThreads > 0 ? envThreads : availableParallelism()));
   const { symbols } = dlopen(library, SYMBOLS);

@@ -14,8 +14,15 @@ import { type LibTokenizer, tokenStringToId } from "./library.ts";
 export class BpeModel {
   /** Symbol id of each single BMP code unit (-1: not a known symbol; it never merges). */
   private readonly charSymbol = new Int32Array(0x10000).fill(-1);
-  private readonly symbolOf = new Map<string, number>();
-  private readonly symbols: string[] = [];
+  /**
+   * Symbols: a vocabulary string is its own id (so no table of the ~100k strings has to be built); strings of the
+   * merge list that are not (canonically) in the vocabulary get ids from `base` on.
+   */
+  private readonly vocab: string[];
+  private readonly tokensToIds: Map<string, number>;
+  private readonly base: number;
+  private readonly extraOf = new Map<string, number>();
+  private readonly extras: string[] = [];
   /** Open-addressing table of merges: (left, right) symbols -> rank and merged symbol. */
   private readonly pairMask: number;
   private readonly pairLeft: Int32Array;
@@ -33,27 +40,24 @@ export class BpeModel {
   private sym = new Int32Array(256);
   private next = new Int32Array(256);
   private prev = new Int32Array(256);
-  /** Min-heap of rank * 2^32 + position: lowest rank first, leftmost among equal ranks. */
-  /** Holds at most n - 1 initial pairs plus one per merge, so 2n entries suffice. */
+  /** Min-heap of rank * 2^32 + position: lowest rank first, leftmost among equal ranks. It holds at most n - 1
+   *  initial pairs plus one per merge, so 2n entries suffice. */
   private heap = new Float64Array(512);
 
   constructor(lib: LibTokenizer, merges: [string, string][], byteFallback: boolean) {
     this.lib = lib;
-    const add = (s: string) => {
-      let id = this.symbolOf.get(s);
-      if (id === undefined) {
-        id = this.symbols.length;
-        this.symbols.push(s);
-        this.symbolOf.set(s, id);
+    this.vocab = lib.model.vocab;
+    this.tokensToIds = lib.model.tokens_to_ids;
+    this.base = this.vocab.length;
+    const symbolOf = (s: string) => {
+      let id = this.lookup(s);
+      if (id < 0) {
+        id = this.base + this.extras.length;
+        this.extras.push(s);
+        this.extraOf.set(s, id);
       }
       return id;
     };
-    for (const [a, b] of merges) {
-      add(a);
-      add(b);
-      add(a + b);
-    }
-    for (const token of lib.model.tokens_to_ids.keys()) add(token);
     let slots = 1024;
     while (slots < merges.length * 2) slots *= 2;
     this.pairMask = slots - 1;
@@ -63,8 +67,8 @@ export class BpeModel {
     this.pairMerged = new Int32Array(slots);
     for (let rank = 0; rank < merges.length; rank++) {
       const [a, b] = merges[rank];
-      const left = this.symbolOf.get(a) as number;
-      const right = this.symbolOf.get(b) as number;
+      const left = symbolOf(a);
+      const right = symbolOf(b);
       let slot = this.slotOf(left, right);
       while (
         this.pairLeft[slot] !== -1 &&
@@ -76,9 +80,14 @@ export class BpeModel {
       this.pairLeft[slot] = left;
       this.pairRight[slot] = right;
       this.pairRank[slot] = rank;
-      this.pairMerged[slot] = this.symbolOf.get(a + b) as number;
+      this.pairMerged[slot] = symbolOf(a + b);
     }
-    for (const [s, id] of this.symbolOf) if (s.length === 1) this.charSymbol[s.charCodeAt(0)] = id;
+    for (let id = 0; id < this.vocab.length; id++) {
+      const s = this.vocab[id];
+      if (s !== undefined && s.length === 1 && this.tokensToIds.get(s) === id)
+        this.charSymbol[s.charCodeAt(0)] = id;
+    }
+    for (const [s, id] of this.extraOf) if (s.length === 1) this.charSymbol[s.charCodeAt(0)] = id;
     this.byteIds = null;
     if (byteFallback) {
       this.byteIds = new Int32Array(256);
@@ -96,6 +105,17 @@ export class BpeModel {
         lib.model.unk_token_id ??
         null;
     }
+  }
+
+  /** Symbol of a string: its vocabulary id when the vocabulary maps it back to this string, else an extra id. */
+  private lookup(s: string): number {
+    const id = this.tokensToIds.get(s);
+    if (id !== undefined && this.vocab[id] === s) return id;
+    return this.extraOf.get(s) ?? -1;
+  }
+
+  private symbolString(symbol: number): string {
+    return symbol < this.base ? this.vocab[symbol] : this.extras[symbol - this.base];
   }
 
   private slotOf(left: number, right: number): number {
@@ -133,7 +153,7 @@ export class BpeModel {
         const low = text.charCodeAt(i + 1);
         if (low >= 0xdc00 && low <= 0xdfff) width = 2;
       }
-      const s = width === 1 ? this.charSymbol[c] : (this.symbolOf.get(text.slice(i, i + 2)) ?? -1);
+      const s = width === 1 ? this.charSymbol[c] : this.lookup(text.slice(i, i + 2));
       if (s < 0) {
         unknown ??= new Map();
         unknown.set(n, text.slice(i, i + width));
@@ -219,7 +239,7 @@ export class BpeModel {
     let ids = this.symbolIds[symbol];
     if (ids === undefined) {
       ids = [];
-      this.appendString(this.symbols[symbol], ids);
+      this.appendString(this.symbolString(symbol), ids);
       this.symbolIds[symbol] = ids;
     }
     for (const id of ids) out.push(id);

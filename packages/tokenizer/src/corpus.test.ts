@@ -270,8 +270,48 @@ describe("other tokenizer families run through the same mirror of the library", 
     const tok = (await loadTokenizer(dir)) as HfFolderTokenizer;
     expect(tok.segmented).toBe(true);
     const ref = libraryReference(dir, true);
-    expect(tok.encode(" the", { addSpecialTokens: false })).toEqual([vocab["Ġthe"]]);
+    expect(tok.encode(" the", { addSpecialTokens: false })).toEqual([vocab.Ġthe]);
     for (const t of texts)
       expect({ t, ids: tok.encodeCorpus([t], { parseSpecial: true })[0] }).toEqual({ t, ids: ref(t) });
+  });
+});
+
+describe("added tokens with lstrip/rstrip and normalized non-special tokens", () => {
+  test("both modes match the library (with and without the special ones)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rho1-tok-"));
+    const json = JSON.parse(await Bun.file(join(STORIES_DIR, "tokenizer.json")).text());
+    json.added_tokens.push(
+      { id: 512, content: "<mask>", special: true, normalized: false, lstrip: true, rstrip: true },
+      { id: 513, content: "hello", special: false, normalized: true, lstrip: false, rstrip: false },
+      { id: 514, content: "[X]", special: false, normalized: false, lstrip: false, rstrip: true },
+    );
+    // A normalizer, so that the normalized added token goes through the second (normalized) splitter.
+    json.normalizer = {
+      type: "Sequence",
+      normalizers: [{ type: "Replace", pattern: { String: "\t" }, content: " " }],
+    };
+    writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(json));
+    const tok = await loadTokenizer(dir);
+    expect(tok.vocabSize).toBe(515);
+    const texts = [
+      "say hello  <mask>  to [X]   the cat",
+      "<mask>hello<mask>",
+      "a\thello\t<s>[X]",
+      "  <mask>  ",
+      ...randomTexts(150, 5).map((t, i) => (i % 2 ? `${t} <mask> ${t}hello[X] ` : t)),
+    ];
+    for (const parseSpecial of [true, false]) {
+      const ref = libraryReference(dir, parseSpecial);
+      for (const t of texts) {
+        expect({ t, parseSpecial, ids: tok.encodeCorpus([t], { parseSpecial })[0] }).toEqual({
+          t,
+          parseSpecial,
+          ids: ref(t),
+        });
+      }
+    }
+    expect(tok.encodeCorpus(["<mask>"], { parseSpecial: true })[0]).toEqual([512]);
+    expect(tok.encodeCorpus(["<mask>"])[0]).not.toContain(512);
+    expect(tok.encodeCorpus(["hello"])[0]).toContain(513);
   });
 });

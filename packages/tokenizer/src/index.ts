@@ -1,5 +1,6 @@
 export { TokenizerError } from "./errors.ts";
 export { loadTokenizer } from "./load.ts";
+export { libraryReference } from "./reference.ts";
 export type {
   CorpusOptions,
   DecodeOptions,

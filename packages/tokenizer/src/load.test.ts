@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadTokenizer, TokenizerError } from "./index.ts";
-import { GOLDEN_TOKENIZERS, hasShared, STORIES_DIR } from "./test-support.ts";
+import { GOLDEN_TOKENIZERS, hasShared, STORIES_DIR, sharedTokenizer } from "./test-support.ts";
 
 /** A copy of the embedded stories260K tokenizer folder that a test may edit. */
 function storiesCopy(): string {
@@ -47,7 +47,7 @@ describe("loadTokenizer", () => {
 
   test.skipIf(!hasShared)("llama2 and mistral: 32000 tokens, <s>=1, </s>=2", async () => {
     for (const name of ["llama2", "mistral"]) {
-      const tok = await loadTokenizer(GOLDEN_TOKENIZERS[name]);
+      const tok = await sharedTokenizer(GOLDEN_TOKENIZERS[name]);
       expect([tok.vocabSize, tok.bosId, tok.eosId, tok.addBos, tok.addEos]).toEqual([
         32000,
         1,

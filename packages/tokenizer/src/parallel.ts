@@ -118,8 +118,12 @@ export async function encodeParallel(
             parseSpecial,
           });
           const { ids, offsets } = reply as { ids: Int32Array; offsets: Int32Array };
+          // A plain loop: several times faster than Array.from(subarray) under Bun.
           for (let d = 0; d < end - start; d++) {
-            out[start + d] = Array.from(ids.subarray(offsets[d], offsets[d + 1]));
+            const from = offsets[d];
+            const doc: number[] = new Array(offsets[d + 1] - from);
+            for (let k = 0; k < doc.length; k++) doc[k] = ids[from + k];
+            out[start + d] = doc;
           }
         }
       }),

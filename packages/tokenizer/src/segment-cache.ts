@@ -25,6 +25,8 @@ export class SegmentCache {
     private readonly initialSlots = 1 << 16,
     /** Entries at which the table is emptied (bounded memory on endless corpora). */
     private readonly maxEntries = 1 << 21,
+    /** Key code units (and ids) at which the table is emptied: at most 2 * 32 MiB of pools. */
+    private readonly maxPool = 1 << 25,
   ) {
     this.mask = initialSlots - 1;
     this.slotHash = new Int32Array(initialSlots);
@@ -63,7 +65,8 @@ export class SegmentCache {
 
   /** Caches the ids of text[start, end) (hash `h`, not already present). */
   insert(text: string, start: number, end: number, h: number, ids: number[]): void {
-    if (this.size >= this.maxEntries) this.clear();
+    if (this.size >= this.maxEntries || this.keysUsed >= this.maxPool || this.idsUsed >= this.maxPool)
+      this.clear();
     if ((this.size + 1) * 2 > this.mask + 1) this.grow();
     const length = end - start;
     if (this.keysUsed + length > this.keys.length) this.keys = growArray(this.keys, this.keysUsed + length);

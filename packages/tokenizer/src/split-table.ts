@@ -15,7 +15,7 @@ import type { LibTokenizer } from "./library.ts";
  *   token's encoding depend on its position in the word, or on the whole word being in the vocabulary);
  * - unknown tokens cannot be fused across pieces: fuse_unk is off, or byte fallback covers every byte and no merge
  *   produces the unk token.
- * Cuts next to UTF-16 surrogates are never made (the model works on code points).
+ * Cuts inside a UTF-16 surrogate pair are never made (the model works on code points).
  */
 export interface SplitTable {
   /** Per UTF-16 code unit: row of the pair matrix, or -1 when the unit never ends a merge's left part. */
@@ -71,6 +71,9 @@ export function buildSplitTable(lib: LibTokenizer): SplitTable | null {
   }
   const surrogateRow = nEnd++;
   const surrogateColumn = nStart++;
+  // Llama/Mistral: about 250 x 250. A vocabulary whose merges touch so many characters that the matrix would pass
+  // 64 MB is not cut at all (still exact, only slower).
+  if (nEnd * nStart > 1 << 26) return null;
   endIndex.fill(surrogateRow, 0xd800, 0xe000);
   startIndex.fill(surrogateColumn, 0xd800, 0xe000);
   const pairs = new Uint8Array(nEnd * nStart);

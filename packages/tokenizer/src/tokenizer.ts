@@ -101,6 +101,24 @@ export class HfFolderTokenizer implements Tokenizer {
     return out;
   }
 
+  /** encodeCorpus into one flat array with per-document offsets (what workers send back; no per-document arrays). */
+  encodeCorpusFlat(texts: string[], opts: CorpusOptions = {}): { ids: Int32Array; offsets: Int32Array } {
+    const parseSpecial = opts.parseSpecial ?? false;
+    const flat: number[] = [];
+    const offsets = new Int32Array(texts.length + 1);
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i];
+      if (typeof text !== "string") {
+        throw new TokenizerError(`encodeCorpus: document ${i} is ${typeof text}, expected a string`);
+      }
+      this.corpus.encode(text, parseSpecial, flat);
+      offsets[i + 1] = flat.length;
+    }
+    const ids = new Int32Array(flat.length);
+    for (let k = 0; k < flat.length; k++) ids[k] = flat[k];
+    return { ids, offsets };
+  }
+
   encodeCorpusParallel(texts: string[], opts: ParallelCorpusOptions = {}): Promise<number[][]> {
     return encodeParallel(this, texts, opts);
   }

@@ -2,7 +2,7 @@
 // A Bun worker of encodeCorpusParallel: loads the tokenizer folder once, encodes chunks of documents, and replies
 // with all ids flattened into one transferable Int32Array plus per-document offsets.
 import { loadTokenizer } from "./load.ts";
-import type { Tokenizer } from "./types.ts";
+import type { HfFolderTokenizer } from "./tokenizer.ts";
 
 export interface WorkerRequest {
   id: number;
@@ -22,14 +22,14 @@ export interface WorkerReply {
 
 declare const self: Worker;
 
-const loaded = new Map<string, Promise<Tokenizer>>();
+const loaded = new Map<string, Promise<HfFolderTokenizer>>();
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const { id, dir, hash, texts, parseSpecial } = event.data;
   try {
     let tokenizer = loaded.get(dir);
     if (tokenizer === undefined) {
-      tokenizer = loadTokenizer(dir);
+      tokenizer = loadTokenizer(dir) as Promise<HfFolderTokenizer>;
       loaded.set(dir, tokenizer);
     }
     const loadedTokenizer = await tokenizer;
@@ -38,11 +38,7 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
         `${dir}/tokenizer.json changed on disk (hash ${loadedTokenizer.hash}, expected ${hash})`,
       );
     }
-    const encoded = loadedTokenizer.encodeCorpus(texts, { parseSpecial });
-    const offsets = new Int32Array(encoded.length + 1);
-    for (let i = 0; i < encoded.length; i++) offsets[i + 1] = offsets[i] + encoded[i].length;
-    const ids = new Int32Array(offsets[encoded.length]);
-    for (let i = 0; i < encoded.length; i++) ids.set(encoded[i], offsets[i]);
+    const { ids, offsets } = loadedTokenizer.encodeCorpusFlat(texts, { parseSpecial });
     self.postMessage({ id, ids, offsets } satisfies WorkerReply, [ids.buffer, offsets.buffer]);
   } catch (error) {
     self.postMessage({ id, error: (error as Error).message } satisfies WorkerReply);

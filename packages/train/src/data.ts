@@ -159,9 +159,15 @@ export interface ScoreStoreLike {
 export async function scoredSource(
   store: ScoreStoreLike,
   dir: string,
-  checks: { tokenizerHash: string; seqLen?: number; data: string[] },
+  checks: { tokenizerHash: string; seqLen?: number; data: string[]; textColumn?: string },
 ): Promise<SequenceSource> {
   const m = store.manifest;
+  if (checks.textColumn !== undefined && m.textColumn !== undefined && m.textColumn !== checks.textColumn) {
+    throw new TrainError(
+      `--ref-scores ${dir}: scored text column "${m.textColumn}", --text-column asks for "${checks.textColumn}"`,
+      "score_mismatch",
+    );
+  }
   if (m.tokenizer.hash !== checks.tokenizerHash) {
     throw new TrainError(
       `--ref-scores ${dir}: scored with tokenizer ${m.tokenizer.hash.slice(0, 12)}…, the model's is ${checks.tokenizerHash.slice(0, 12)}…`,

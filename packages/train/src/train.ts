@@ -150,6 +150,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       tokenizerHash: tokenizer.hash,
       seqLen: opts.seqLen,
       data: dataFiles,
+      textColumn: opts.textColumn,
     });
   } else {
     source = await packText(

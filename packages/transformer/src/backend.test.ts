@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 const INDEX = join(import.meta.dir, "index.ts");
@@ -47,4 +48,33 @@ describe("setupBackend", () => {
     const bogus = run("await setupBackend().catch((e) => console.log(e.message));", { RHO1_BACKEND: "tpu" });
     expect(bogus.stdout.trim()).toBe("RHO1_BACKEND=tpu is not one of node-gpu, node, native, wasm, cpu");
   });
+});
+
+const MODELS = join(import.meta.dir, "../../../../shared/fixtures/models");
+const haveShared = existsSync(MODELS);
+
+test.skipIf(!haveShared)("the opt-in wasm backend matches the golden logits and greedy output too", () => {
+  const r = run(
+    `import { openSafetensors } from "@rho1/safetensors";
+     import { CausalLM, tf } from ${JSON.stringify(INDEX)};
+     await setupBackend();
+     const dir = ${JSON.stringify(join(MODELS, "llama-gqa-f32"))};
+     const model = await CausalLM.load(dir);
+     const e = openSafetensors(dir + ".expected.safetensors");
+     const ids = tf.tensor2d(Int32Array.from(e.readFloat32("input_ids")), [3, 24], "int32");
+     const logits = model.logits(ids, tf.tensor2d(e.readFloat32("attention_mask"), [3, 24])).dataSync();
+     const ref = e.readFloat32("logits_f64");
+     let num = 0, den = 0;
+     for (let i = 0; i < ref.length; i++) { num += (logits[i] - ref[i]) ** 2; den += ref[i] ** 2; }
+     const prompt = Array.from(e.readFloat32("greedy_prompt"));
+     const out = model.generate([prompt], { maxNewTokens: 16, eosTokenId: null })[0].ids;
+     console.log(JSON.stringify({ backend: tf.getBackend(), err: Math.sqrt(num / den),
+       same: JSON.stringify([...prompt, ...out]) === JSON.stringify(Array.from(e.readFloat32("greedy_output"))) }));`,
+    { RHO1_BACKEND: "wasm" },
+  );
+  expect(r.stderr.trim()).toBe("rho1: TensorFlow.js backend wasm");
+  const result = JSON.parse(r.stdout.trim());
+  expect(result.backend).toBe("wasm");
+  expect(result.err).toBeLessThan(1e-5);
+  expect(result.same).toBe(true);
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { openCheckpoint } from "@rho1/safetensors";
+import { openCheckpoint, ShardedCheckpoint } from "@rho1/safetensors";
 import { ConfigError, type LlamaConfig, parseConfig } from "./config.ts";
 import { type GenerateOptions, type GenerateResult, generate } from "./generate.ts";
 import { CausalLMCore, parameterShapes } from "./model.ts";
@@ -29,7 +29,8 @@ export class CausalLM extends CausalLMCore {
     const source = openCheckpoint(dir);
     const model = new CausalLM(config);
     try {
-      for (const [name, shape] of parameterShapes(config)) {
+      const shapes = parameterShapes(config);
+      for (const [name, shape] of shapes) {
         if (!source.has(name)) {
           throw new ConfigError(
             `${dir}: checkpoint has no tensor ${name} (expected shape [${shape}])`,
@@ -45,7 +46,27 @@ export class CausalLM extends CausalLMCore {
             name,
           );
         }
-        model.addVariable(name, tf.tensor(source.readFloat32(name), shape, "float32"));
+      }
+      // Shard by shard, dropping each shard's mapping once read, so that mapped file pages do not pile up on top
+      // of the float32 copies.
+      const groups =
+        source instanceof ShardedCheckpoint
+          ? source.shards.map((shard) => ({ shard, names: shard.names }))
+          : null;
+      for (const { shard, names } of groups ?? [{ shard: null, names: source.names }]) {
+        for (const name of names) {
+          const shape = shapes.get(name);
+          if (!shape || model.variables.has(name)) continue;
+          model.addVariable(name, tf.tensor((shard ?? source).readFloat32(name), shape, "float32"));
+        }
+        if (shard) {
+          shard.close();
+          Bun.gc(true);
+        }
+      }
+      for (const name of shapes.keys()) {
+        if (!model.variables.has(name))
+          throw new ConfigError(`${dir}: tensor ${name} was not read`, dir, name);
       }
     } catch (error) {
       model.dispose();

@@ -46,6 +46,17 @@ describe("generate on stories260K", () => {
     expect(b.ids.length).toBeGreaterThan(0);
   });
 
+  test("rows finishing early (EOS, stop, length) leave the batch; the others equal their unbatched runs", () => {
+    const decode = (ids: number[]) => tok.decode(ids, { skipSpecialTokens: true });
+    const prompts = [prompt, tok.encode("The cat sat on the"), tok.encode("Lily went to the park and")];
+    const opts = { maxNewTokens: 24, eosTokenId: greedy[3], stop: { strings: ["toys"], decode } };
+    const batched = model.generate(prompts, opts);
+    const single = prompts.map((p) => model.generate([p], opts)[0]);
+    expect(batched).toEqual(single);
+    expect(new Set(batched.map((r) => r.ids.length)).size).toBeGreaterThan(1);
+    expect(batched[0].finishReason).toBe("eos");
+  });
+
   test("stop strings trim the text and the tokens that made it", () => {
     const decode = (ids: number[]) => tok.decode(ids, { skipSpecialTokens: true });
     const [r] = model.generate([prompt], { maxNewTokens: 20, stop: { strings: ["zzz", "Lily"], decode } });
@@ -141,6 +152,36 @@ describe("a random tiny model", () => {
     expect(() => CausalLM.fromWeights(config, weights)).toThrow(
       "expected shape [16] (16 values), found 15 values",
     );
+    model.dispose();
+  });
+});
+
+describe("forward input checks", () => {
+  test("ids outside the vocabulary, wrong dtype and mismatched masks are refused", () => {
+    const config = parseConfig(
+      {
+        architectures: ["LlamaForCausalLM"],
+        hidden_size: 8,
+        intermediate_size: 8,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        vocab_size: 10,
+      },
+      "tiny",
+    );
+    const model = CausalLM.random(config, 2);
+    expect(() => model.logits(tf.tensor2d([[1, 10]], undefined, "int32"))).toThrow(
+      "inputIds[0][1] = 10 is outside the vocabulary [0, 10)",
+    );
+    expect(() => model.tokenLosses(tf.tensor2d([[1, -1]], undefined, "int32"))).toThrow(
+      "outside the vocabulary",
+    );
+    expect(() => model.logits(tf.tensor2d([[1, 2]]))).toThrow("inputIds must be int32, found float32");
+    expect(() => model.logits(tf.tensor2d([[1, 2]], undefined, "int32"), tf.tensor2d([[1, 1, 1]]))).toThrow(
+      "attentionMask shape [1,3] must equal inputIds shape [1,2]",
+    );
+    expect(() => model.tokenLosses(tf.tensor2d([[1]], undefined, "int32"))).toThrow("at least 2 tokens");
+    expect(model.logits(tf.tensor2d([[1, 9]], undefined, "int32")).shape).toEqual([1, 2, 10]);
     model.dispose();
   });
 });

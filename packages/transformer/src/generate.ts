@@ -79,7 +79,10 @@ export function generate(
       mask[r * p + lead + i] = 1;
     }
   });
-  const nextPosition = prompts.map((x) => x.length);
+  // Per row of the current batch: its prompt index, next position and key mask. Rows that finish are dropped from
+  // the batch (and from the cache), so a long straggler does not drag finished rows along.
+  let active = prompts.map((_, r) => r);
+  let position = prompts.map((x) => x.length);
   let keyMask: number[][] = prompts.map((_, r) => Array.from(mask.subarray(r * p, (r + 1) * p)));
   const cache: KvCache = { k: [], v: [], length: 0 };
 
@@ -91,34 +94,49 @@ export function generate(
       const last = tf.slice(hidden, [0, p - 1, 0], [b, 1, model.config.hiddenSize]);
       return model.head(tf.reshape(last, [b, -1])).dataSync() as Float32Array;
     });
-    for (let step = 0; ; step++) {
-      const next = new Int32Array(b);
-      for (let r = 0; r < b; r++) {
+    for (;;) {
+      const next: number[] = [];
+      const keep: number[] = [];
+      active.forEach((r, j) => {
         const row = rows[r];
-        if (row.done) continue;
-        const id = sampleToken(logits, r * vocabSize, vocabSize, temperature, topP, random);
-        next[r] = id;
+        const id = sampleToken(logits, j * vocabSize, vocabSize, temperature, topP, random);
         opts.onToken?.(r, id);
         if (eos.has(id)) {
           row.done = true;
           row.finishReason = "eos";
-          continue;
+        } else {
+          row.ids.push(id);
+          if (!(opts.stop && checkStop(row, r, opts.stop)) && row.ids.length >= maxNew) row.done = true;
         }
-        row.ids.push(id);
-        if (opts.stop && checkStop(row, r, opts.stop)) continue;
-        if (row.ids.length >= maxNew) row.done = true;
+        if (!row.done) {
+          keep.push(j);
+          next.push(id);
+        }
+      });
+      if (keep.length === 0) break;
+      if (keep.length < active.length) {
+        const index = tf.tensor1d(keep, "int32");
+        const shrink = (t: tf.Tensor4D) => tf.tidy(() => tf.gather(t, index) as tf.Tensor4D);
+        const [oldK, oldV] = [cache.k, cache.v];
+        cache.k = oldK.map(shrink);
+        cache.v = oldV.map(shrink);
+        tf.dispose([index, ...oldK, ...oldV]);
+        active = keep.map((j) => active[j]);
+        position = keep.map((j) => position[j]);
+        keyMask = keep.map((j) => keyMask[j]);
       }
-      if (rows.every((row) => row.done)) break;
+      const n = active.length;
       keyMask = keyMask.map((m) => [...m, 1]);
-      const positions = new Int32Array(nextPosition.map((x) => x + step));
+      const positions = Int32Array.from(position);
+      position = position.map((x) => x + 1);
       logits = tf.tidy(() => {
         const hidden = model.hidden(
-          tf.tensor2d(next, [b, 1], "int32"),
-          tf.tensor2d(positions, [b, 1], "int32"),
-          tf.tensor2d(keyMask.flat(), [b, keyMask[0].length], "float32"),
+          tf.tensor2d(next, [n, 1], "int32"),
+          tf.tensor2d(positions, [n, 1], "int32"),
+          tf.tensor2d(keyMask.flat(), [n, keyMask[0].length], "float32"),
           cache,
         );
-        return model.head(tf.reshape(hidden, [b, -1])).dataSync() as Float32Array;
+        return model.head(tf.reshape(hidden, [n, -1])).dataSync() as Float32Array;
       });
     }
   } finally {

@@ -30,7 +30,7 @@ Continues pretraining a Hugging Face Llama/Mistral folder. Without a reference i
   --seed S              data order seed (default 0)
   --save-every N        checkpoint every N steps (default: only at the end)
   --resume              continue from the latest checkpoint in --out (same losses and weights as an
-                        uninterrupted run)
+                        uninterrupted run; starts fresh when --out has none)
 
 Progress (step, loss, selected-token loss, tokens/s, ETA) goes to stderr. A NaN/Inf loss stops the run and
 names the step and batch; the last checkpoint is left intact.

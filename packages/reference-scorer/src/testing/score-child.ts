@@ -11,7 +11,10 @@ const inner = fakeScorer();
 // delayMs stretches each batch so that time-based kills land mid-run.
 const scorer = {
   ...inner,
-  score: (...a: Parameters<typeof inner.score>) => (Bun.sleepSync(delayMs), inner.score(...a)),
+  score: (...a: Parameters<typeof inner.score>) => {
+    Bun.sleepSync(delayMs);
+    return inner.score(...a);
+  },
 };
 const manifest = await scoreCorpus({ ...options, tokenizer: fakeTokenizer(), scorer, progress: null });
 process.stdout.write(`${manifest.counts.sequences}\n`);

@@ -1,0 +1,637 @@
+#!/usr/bin/env bun
+/**
+ * `bun run experiment`: a small-scale reproduction of Rho-1's claims about Selective Language Modeling.
+ *   - SLM vs CLM at equal training tokens: held-out loss on clean target text over training (paper Fig. 6 analogue)
+ *   - selection-ratio sweep 40/50/60/70/80/100% (Fig. 9 analogue; 100% = CLM)
+ *   - loss of selected vs unselected tokens during training (Fig. 6/7)
+ *   - token categories H→H, L→H, H→L, L→L over checkpoints (Fig. 3, App. B.1)
+ * Every run continues pretraining the same base model on the same noisy corpus, in the same order, with the same
+ * schedule and seed; only the selection ratio differs. Writes results JSON, SVG plots and docs/reproduction.md.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
+import { lossCurvesSvg, type Series, writeSvg } from "@rho1/report";
+import { selectTokens } from "@rho1/selective-loss";
+import { loadTokenizer } from "@rho1/tokenizer";
+import { checkpointName, packText, train } from "@rho1/train";
+import { CausalLM } from "@rho1/transformer";
+import { fastBackend } from "./lib/backend.ts";
+import { CATEGORIES, type TokenCategory, tokenCategories } from "./lib/categories.ts";
+import { readCleanJsonl } from "./lib/clean-text.ts";
+import { meanLoss, sequenceLosses } from "./lib/losses.ts";
+import { readMetrics, smooth } from "./lib/metrics.ts";
+import { buildNoisyCorpus } from "./lib/noisy-corpus.ts";
+import { Pipeline } from "./lib/stages.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const BASE = join(ROOT, "models/stories260K");
+const REPO_CLEAN = ["gsm8k_train.sample.jsonl", "math_train.sample.jsonl"].map((f) =>
+  join(ROOT, "data/corpus/clean", f),
+);
+const SHARED_CLEAN = ["gsm8k_train.jsonl", "math_train.jsonl"].map((f) =>
+  join(ROOT, "../shared/data/corpus", f),
+);
+
+interface Scale {
+  steps: number;
+  batchSize: number;
+  seqLen: number;
+  refSteps: number;
+  refDocs: number;
+  heldOutDocs: number;
+  probeRows: number;
+  checkpoints: number;
+  lr: number;
+  /** "repo": the shipped 1,800 clean documents; "shared": ../shared/data/corpus (15k) when present. */
+  clean: "repo" | "shared";
+}
+const SCALES: Record<string, Scale> = {
+  tiny: {
+    steps: 300,
+    batchSize: 8,
+    seqLen: 128,
+    refSteps: 150,
+    refDocs: 500,
+    heldOutDocs: 40,
+    probeRows: 16,
+    checkpoints: 6,
+    lr: 2e-3,
+    clean: "repo",
+  },
+  small: {
+    steps: 600,
+    batchSize: 16,
+    seqLen: 128,
+    refSteps: 300,
+    refDocs: 1000,
+    heldOutDocs: 100,
+    probeRows: 32,
+    checkpoints: 10,
+    lr: 2e-3,
+    clean: "shared",
+  },
+};
+
+const USAGE = `usage: bun run experiment [-- options]
+
+  --scale S        tiny (default; ~20 min on 2 cores, the shipped corpus) or small (~1 h; ../shared/data/corpus)
+  --ratios LIST    selection ratios (default 0.4,0.5,0.6,0.7,0.8,1)
+  --steps N        override the scale's optimizer steps per run (the reference trains steps/2)
+  --seed N         corpus and data-order seed (default 1)
+  --out DIR        work folder (default runs/experiment/<scale>)
+  --docs DIR       where reproduction.md, plots and results JSON go (default docs)
+  --fresh          redo every stage
+  --help`;
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: "string", default: "tiny" },
+    ratios: { type: "string", default: "0.4,0.5,0.6,0.7,0.8,1" },
+    steps: { type: "string" },
+    seed: { type: "string", default: "1" },
+    out: { type: "string" },
+    docs: { type: "string" },
+    fresh: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const scaleName = values.scale as string;
+const preset = SCALES[scaleName];
+if (!preset) throw new Error(`--scale: expected tiny or small, found ${scaleName}`);
+const scale: Scale = { ...preset };
+if (values.steps !== undefined) {
+  scale.steps = Number(values.steps);
+  if (!Number.isInteger(scale.steps) || scale.steps < 2)
+    throw new Error(`--steps: expected an integer >= 2, found ${values.steps}`);
+  scale.refSteps = Math.max(2, Math.round(scale.steps / 2));
+}
+const ratios = (values.ratios as string).split(",").map(Number);
+if (ratios.some((r) => !(r > 0 && r <= 1)))
+  throw new Error(`--ratios: expected numbers in (0, 1], found ${values.ratios}`);
+if (!ratios.includes(1)) ratios.push(1); // CLM is the baseline of every comparison
+ratios.sort((a, b) => a - b);
+const seed = Number(values.seed);
+if (!Number.isInteger(seed) || seed < 0)
+  throw new Error(`--seed: expected a non-negative integer, found ${values.seed}`);
+const MAIN = ratios.includes(0.6) ? 0.6 : ratios[0];
+
+const out = resolve(values.out ?? join(ROOT, "runs/experiment", scaleName));
+const docsDir = resolve(values.docs ?? join(ROOT, "docs"));
+const cleanFiles = scale.clean === "shared" && SHARED_CLEAN.every(existsSync) ? SHARED_CLEAN : REPO_CLEAN;
+const budget = scale.steps * scale.batchSize * scale.seqLen;
+const corpusDocs = Math.ceil((budget * 1.1) / 900);
+const saveEvery = Math.max(1, Math.round(scale.steps / scale.checkpoints));
+const checkpointSteps = Array.from({ length: Math.ceil(scale.steps / saveEvery) }, (_, i) =>
+  Math.min(scale.steps, (i + 1) * saveEvery),
+);
+const schedule = {
+  lr: scale.lr,
+  minLr: scale.lr / 10,
+  warmup: Math.round(scale.steps / 20),
+  weightDecay: 0.1,
+  clip: 1,
+};
+
+const p = {
+  parquet: join(out, "corpus/train.parquet"),
+  probe: join(out, "corpus/probe.parquet"),
+  heldOut: join(out, "corpus/heldout.jsonl"),
+  refClean: join(out, "corpus/reference-clean.jsonl"),
+  refRun: join(out, "reference"),
+  refModel: join(out, "reference", checkpointName(scale.refSteps)),
+  scores: join(out, "scores"),
+  probeScores: join(out, "probe-scores"),
+  run: (r: number) => join(out, `ratio-${Math.round(r * 100)}`),
+  measure: join(out, "measurements.json"),
+};
+const ckpt = (r: number, step: number) => join(p.run(r), checkpointName(step));
+const label = (r: number) => (r === 1 ? "CLM (100%)" : `SLM ${Math.round(r * 100)}%`);
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+mkdirSync(join(out, "corpus"), { recursive: true });
+const pipeline = new Pipeline({ workDir: out, fresh: values.fresh, log: say });
+const started = performance.now();
+const backend = await fastBackend();
+say(
+  `rho1 experiment (${scaleName}) → ${relative(process.cwd(), out)}: ratios ${ratios.join(", ")}, ${scale.steps} steps × ${scale.batchSize} × ${scale.seqLen}, seed ${seed}`,
+);
+
+const jsonl = (path: string, texts: string[]) =>
+  writeFileSync(path, texts.map((text) => `${JSON.stringify({ text })}\n`).join(""));
+
+await pipeline.stage(
+  "corpus",
+  {
+    options: { seed, corpusDocs, scale },
+    inputs: cleanFiles,
+    outputs: [p.parquet, p.probe, p.heldOut, p.refClean],
+  },
+  async () => {
+    const clean = cleanFiles.flatMap((f) => readCleanJsonl(f));
+    const c = buildNoisyCorpus({
+      clean,
+      seed,
+      junkFraction: 0.5,
+      docs: corpusDocs + scale.probeRows,
+      heldOutDocs: scale.heldOutDocs,
+      refDocs: scale.refDocs,
+    });
+    // The probe rows are noisy like the training rows but never trained on: the token-level diagnostics run on them.
+    await writeOwmParquet(c.train.slice(0, corpusDocs), p.parquet, { rowGroupSize: 100 });
+    await writeOwmParquet(c.train.slice(corpusDocs), p.probe);
+    jsonl(p.heldOut, c.heldOut);
+    jsonl(p.refClean, c.refClean);
+    say(
+      `  ${corpusDocs} training rows, ${scale.probeRows} probe rows, ${c.heldOut.length} held-out, ${c.refClean.length} reference documents`,
+    );
+  },
+);
+
+await pipeline.stage(
+  "reference",
+  { options: { scale, seed, schedule }, inputs: [BASE, p.refClean], outputs: [p.refModel] },
+  async () => {
+    rmSync(p.refRun, { recursive: true, force: true });
+    await train({
+      modelDir: BASE,
+      data: [p.refClean],
+      outDir: p.refRun,
+      seqLen: scale.seqLen,
+      batchSize: scale.batchSize,
+      steps: scale.refSteps,
+      seed,
+      ...schedule,
+      warmup: Math.round(scale.refSteps / 20),
+    });
+  },
+);
+
+for (const [name, data, dir] of [
+  ["score", p.parquet, p.scores],
+  ["score probe", p.probe, p.probeScores],
+] as const) {
+  await pipeline.stage(
+    name,
+    { options: { seqLen: scale.seqLen }, inputs: [p.refModel, data], outputs: [join(dir, "manifest.json")] },
+    async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await scoreCorpus({
+        modelDir: p.refModel,
+        data: [data],
+        outDir: dir,
+        seqLen: scale.seqLen,
+        batchSize: 16,
+      });
+    },
+  );
+}
+
+for (const ratio of ratios) {
+  await pipeline.stage(
+    `train ${label(ratio)}`,
+    {
+      options: { scale, seed, schedule, ratio, saveEvery },
+      inputs: [BASE, p.scores, p.parquet],
+      outputs: [ckpt(ratio, scale.steps)],
+    },
+    async () => {
+      rmSync(p.run(ratio), { recursive: true, force: true });
+      await train({
+        modelDir: BASE,
+        data: [p.parquet],
+        refScores: p.scores,
+        selectRatio: ratio,
+        outDir: p.run(ratio),
+        batchSize: scale.batchSize,
+        steps: scale.steps,
+        seed,
+        saveEvery,
+        ...schedule,
+      });
+    },
+  );
+}
+
+// Measurements at step 0 (the base) and every checkpoint: held-out loss of every run; per-token probe losses of CLM
+// and the main SLM run, split by the selection the base model makes at step 0 (fixed groups of tokens).
+interface Checkpoint {
+  step: number;
+  tokens: number;
+  selectedTokens: number;
+  heldOut: number;
+  probeSelected?: number;
+  probeUnselected?: number;
+}
+interface Measurements {
+  heldOutTokens: number;
+  probeTokens: number;
+  baseHeldOut: number;
+  referenceHeldOut: number;
+  runs: Record<string, Checkpoint[]>;
+  categories: Record<
+    string,
+    { shares: Record<TokenCategory, number>; counts: Record<TokenCategory, number> }
+  >;
+  /** Categories per window of consecutive checkpoints, for CLM: how the shares move over training. */
+  categoryWindows: { from: number; to: number; shares: Record<TokenCategory, number> }[];
+}
+await pipeline.stage(
+  "measure",
+  {
+    options: { ratios, checkpointSteps, MAIN, v: 3 },
+    inputs: [p.heldOut, p.probeScores, ...ratios.map((r) => ckpt(r, scale.steps))],
+    outputs: [p.measure],
+  },
+  async () => {
+    const tokenizer = await loadTokenizer(BASE);
+    const heldOut = await packText([p.heldOut], tokenizer, scale.seqLen);
+    const store = ScoreStore.open(p.probeScores);
+    const probe = Array.from({ length: store.numSequences }, (_, i) => store.sequence(i));
+    const T = scale.seqLen - 1;
+    const valid = new Float32Array(probe.length * T);
+    for (const [b, s] of probe.entries()) valid.set(s.valid, b * T);
+    const probeLoss = (model: CausalLM) => {
+      const ce = sequenceLosses(
+        model,
+        probe.map((s) => Int32Array.from(s.ids)),
+      );
+      const flat = new Float32Array(probe.length * T);
+      for (const [b, row] of ce.entries()) flat.set(row, b * T);
+      return flat;
+    };
+    const withModel = async <R>(dir: string, f: (m: CausalLM) => R): Promise<R> => {
+      const m = await CausalLM.load(dir);
+      try {
+        return f(m);
+      } finally {
+        m.dispose();
+      }
+    };
+    const base = await withModel(BASE, (m) => ({ held: meanLoss(m, heldOut), probe: probeLoss(m) }));
+    // Step-0 selection on the probe: the tokens SLM would train on first (excess = base loss − reference loss).
+    const excess = new Float32Array(probe.length * T);
+    probe.forEach((s, b) => {
+      for (let t = 0; t < T; t++) excess[b * T + t] = base.probe[b * T + t] - s.refLoss[t];
+    });
+    const selected = selectTokens(excess, valid, probe.length, T, MAIN, "batch");
+    const groupMeans = (loss: Float32Array) => {
+      let s1 = 0;
+      let n1 = 0;
+      let s0 = 0;
+      let n0 = 0;
+      for (let i = 0; i < loss.length; i++) {
+        if (!valid[i]) continue;
+        if (selected[i]) {
+          s1 += loss[i];
+          n1++;
+        } else {
+          s0 += loss[i];
+          n0++;
+        }
+      }
+      return { probeSelected: s1 / n1, probeUnselected: s0 / n0 };
+    };
+    const referenceHeldOut = (await withModel(p.refModel, (m) => meanLoss(m, heldOut))).loss;
+    const result: Measurements = {
+      heldOutTokens: base.held.tokens,
+      probeTokens: valid.reduce((a, v) => a + v, 0),
+      baseHeldOut: base.held.loss,
+      referenceHeldOut,
+      runs: {},
+      categories: {},
+      categoryWindows: [],
+    };
+    say(`  base held-out ${base.held.loss.toFixed(4)}, reference ${referenceHeldOut.toFixed(4)}`);
+    const trajectories: Record<string, Float32Array[]> = {};
+    for (const ratio of ratios) {
+      const metrics = readMetrics(join(p.run(ratio), "metrics.jsonl"));
+      const tracked = ratio === 1 || ratio === MAIN;
+      const points: Checkpoint[] = [
+        {
+          step: 0,
+          tokens: 0,
+          selectedTokens: 0,
+          heldOut: base.held.loss,
+          ...(tracked ? groupMeans(base.probe) : {}),
+        },
+      ];
+      const losses = [base.probe];
+      for (const step of checkpointSteps) {
+        const m = metrics[step - 1];
+        const point = await withModel(ckpt(ratio, step), (model) => {
+          const pt: Checkpoint = {
+            step,
+            tokens: m.tokens,
+            selectedTokens: m.selected_tokens,
+            heldOut: meanLoss(model, heldOut).loss,
+          };
+          if (tracked) {
+            const pl = probeLoss(model);
+            losses.push(pl);
+            Object.assign(pt, groupMeans(pl));
+          }
+          return pt;
+        });
+        points.push(point);
+        say(`  ${label(ratio)} step ${step}: held-out ${point.heldOut.toFixed(4)}`);
+      }
+      result.runs[String(ratio)] = points;
+      if (tracked) trajectories[String(ratio)] = losses;
+    }
+    // Token categories over the checkpoints after step 0 (x = tokens seen), on the valid probe tokens. Step 0 is left
+    // out: the base is a TinyStories model, and its jump to the math domain in the first interval would swamp the
+    // slower movements the paper's rule classifies (the paper's checkpoints are all within continued pretraining).
+    const validIdx = Array.from(valid.keys()).filter((i) => valid[i]);
+    const pick = (l: Float32Array) => Float64Array.from(validIdx, (i) => l[i]);
+    for (const [key, losses] of Object.entries(trajectories)) {
+      const x = result.runs[key].map((c) => c.tokens).slice(1);
+      const cats = tokenCategories(losses.slice(1).map(pick), { x });
+      result.categories[key] = { shares: cats.shares, counts: cats.counts };
+    }
+    const clm = trajectories["1"].slice(1);
+    const xs = result.runs["1"].map((c) => c.tokens).slice(1);
+    const w = Math.max(3, Math.ceil(clm.length / 2));
+    for (let start = 0; start + 1 < clm.length; start += w - 1) {
+      const end = Math.min(clm.length, start + w);
+      const cats = tokenCategories(clm.slice(start, end).map(pick), { x: xs.slice(start, end) });
+      result.categoryWindows.push({ from: xs[start], to: xs[end - 1], shares: cats.shares });
+      if (end === clm.length) break;
+    }
+    writeFileSync(p.measure, `${JSON.stringify(result, null, 2)}\n`);
+  },
+);
+
+// ---- Results: JSON, plots, docs/reproduction.md ----
+const m = JSON.parse(readFileSync(p.measure, "utf8")) as Measurements;
+const finalOf = (r: number) => m.runs[String(r)].at(-1) as Checkpoint;
+const clm = m.runs["1"];
+const slm = m.runs[String(MAIN)];
+function tokensToReach(points: Checkpoint[], target: number): number | null {
+  for (let i = 1; i < points.length; i++) {
+    const [a, b] = [points[i - 1], points[i]];
+    if (b.heldOut <= target)
+      return (
+        a.tokens +
+        (a.heldOut === b.heldOut ? 1 : (a.heldOut - target) / (a.heldOut - b.heldOut)) * (b.tokens - a.tokens)
+      );
+  }
+  return null;
+}
+const clmFinal = finalOf(1).heldOut;
+const ahead = slm.slice(1).filter((c, i) => c.heldOut < clm[i + 1].heldOut).length;
+const reach = tokensToReach(slm, clmFinal);
+const assets = join(docsDir, "reproduction");
+mkdirSync(assets, { recursive: true });
+const svg = (name: string) => join(assets, `${name}-${scaleName}.svg`);
+
+const heldSeries: Series[] = ratios.map((r) => ({
+  name: label(r),
+  points: m.runs[String(r)].map((c) => [c.tokens, c.heldOut] as [number, number]),
+  dashed: r !== 1 && r !== MAIN,
+}));
+await writeSvg(
+  svg("heldout"),
+  lossCurvesSvg(heldSeries, {
+    title: "Held-out loss on clean target text",
+    xLabel: "training tokens seen",
+    yLabel: "mean token CE (nats)",
+  }),
+);
+await writeSvg(
+  svg("ratio-sweep"),
+  lossCurvesSvg(
+    [
+      {
+        name: "final held-out loss",
+        points: ratios.map((r) => [r * 100, finalOf(r).heldOut] as [number, number]),
+      },
+      {
+        name: "CLM final",
+        points: [
+          [ratios[0] * 100, clmFinal],
+          [100, clmFinal],
+        ],
+        dashed: true,
+      },
+    ],
+    {
+      title: "Selection ratio sweep (equal tokens seen)",
+      xLabel: "tokens selected (%)",
+      yLabel: "held-out loss",
+    },
+  ),
+);
+const group = (pts: Checkpoint[], k: "probeSelected" | "probeUnselected") =>
+  pts.map((c) => [c.tokens, c[k] as number] as [number, number]);
+await writeSvg(
+  svg("selected-unselected"),
+  lossCurvesSvg(
+    [
+      { name: `CLM: tokens SLM selects`, points: group(clm, "probeSelected") },
+      { name: `CLM: tokens SLM drops`, points: group(clm, "probeUnselected"), dashed: true },
+      { name: `SLM ${MAIN * 100}%: selected`, points: group(slm, "probeSelected") },
+      { name: `SLM ${MAIN * 100}%: unselected`, points: group(slm, "probeUnselected"), dashed: true },
+    ],
+    {
+      title: "Probe-token loss by step-0 selection",
+      xLabel: "training tokens seen",
+      yLabel: "mean token CE (nats)",
+    },
+  ),
+);
+const slmMetrics = readMetrics(join(p.run(MAIN), "metrics.jsonl"));
+const win = Math.max(1, Math.round(scale.steps / 25));
+const metricSeries = (k: "loss_selected" | "loss_unselected" | "loss") => {
+  const ys = smooth(
+    slmMetrics.map((x) => x[k]),
+    win,
+  );
+  return slmMetrics.map((x, i) => [x.step, ys[i]] as [number, number]);
+};
+await writeSvg(
+  svg("training-loss"),
+  lossCurvesSvg(
+    [
+      { name: "all tokens", points: metricSeries("loss") },
+      { name: "selected", points: metricSeries("loss_selected") },
+      { name: "unselected", points: metricSeries("loss_unselected"), dashed: true },
+    ],
+    { title: `SLM ${MAIN * 100}% training batches`, xLabel: "step", yLabel: "batch mean CE (smoothed)" },
+  ),
+);
+
+const seconds = Object.fromEntries(pipeline.records.map((r) => [r.name, r.seconds]));
+const results = {
+  scale: scaleName,
+  settings: {
+    ...scale,
+    seed,
+    ratios,
+    schedule,
+    corpusDocs,
+    cleanFiles: cleanFiles.map((f) => relative(ROOT, f)),
+    backend,
+    cpus: cpus().length,
+  },
+  measurements: m,
+  seconds,
+  summary: {
+    clmFinal,
+    slmFinal: finalOf(MAIN).heldOut,
+    aheadAt: ahead,
+    checkpoints: slm.length - 1,
+    tokensToReachClm: reach,
+  },
+};
+writeFileSync(join(assets, `results-${scaleName}.json`), `${JSON.stringify(results, null, 2)}\n`);
+
+const f4 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(4));
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const rel = (f: string) => relative(docsDir, f);
+const ratioRows = ratios.map((r) => {
+  const c = finalOf(r);
+  const reachR = r === 1 ? null : tokensToReach(m.runs[String(r)], clmFinal);
+  return `| ${label(r)} | ${f4(c.heldOut)} | ${r === 1 ? "–" : (c.heldOut - clmFinal).toFixed(4)} | ${c.tokens} | ${c.selectedTokens} | ${r === 1 ? "–" : reachR === null ? "not reached" : pct(reachR / finalOf(1).tokens)} |`;
+});
+const catRow = (name: string, s: Record<TokenCategory, number>) =>
+  `| ${name} | ${CATEGORIES.map((k) => pct(s[k])).join(" | ")} |`;
+const best = ratios.reduce((a, b) => (finalOf(b).heldOut < finalOf(a).heldOut ? b : a));
+const md = `# Small-scale reproduction of Selective Language Modeling (scale: ${scaleName})
+
+Generated by \`bun run experiment -- --scale ${scaleName}\` (examples/experiment.ts) on ${new Date().toISOString().slice(0, 10)}.
+Machine: ${cpus().length} CPU cores, TensorFlow.js backend \`${backend}\`. Total time ${(Object.values(seconds).reduce((a, b) => a + b, 0) / 60).toFixed(1)} min.
+
+## Setup
+
+- **Base model**: \`models/stories260K\` (a real pretrained 260K-parameter Llama, TinyStories, vocab 512).
+- **Corpus**: ${corpusDocs} OpenWebMath-schema rows made by \`examples/lib/noisy-corpus.ts\` (seed ${seed}) from ${cleanFiles.map((f) => `\`${relative(ROOT, f)}\``).join(" and ")}: each clean GSM8K/MATH document wrapped in web junk
+  (boilerplate, navigation, number tables, ids and hashes, mojibake, code; about 50% of the characters).
+- **Reference model**: the base trained with plain causal LM on ${scale.refDocs} other clean documents for ${scale.refSteps} steps of ${scale.batchSize} × ${scale.seqLen} tokens.
+- **Runs**: the base continued on the corpus for ${scale.steps} steps of ${scale.batchSize} × ${scale.seqLen} tokens, AdamW (β 0.9/0.95, weight decay 0.1), peak lr ${scale.lr}, ${schedule.warmup} warm-up steps, cosine to lr/10, clip 1.0, data-order seed ${seed}; identical sequences in identical order for every ratio. SLM ranks excess loss (training-model loss − stored reference loss) over each batch and back-propagates the top *ratio* of tokens; 100% is plain causal LM (CLM).
+- **Held-out loss**: mean token cross-entropy on ${m.heldOutTokens} tokens of ${scale.heldOutDocs} clean documents no model trained on, at step 0 and every ${saveEvery} steps.
+- **Probe**: ${m.probeTokens} tokens of ${scale.probeRows} noisy rows never trained on, scored by the reference; tokens are split by the selection SLM ${MAIN * 100}% makes at step 0.
+
+Reference model held-out loss: ${f4(m.referenceHeldOut)}; base: ${f4(m.baseHeldOut)}.
+
+## SLM vs CLM at equal tokens (Fig. 6 analogue)
+
+![held-out loss](${rel(svg("heldout"))})
+
+SLM ${MAIN * 100}% is below CLM at ${ahead} of ${slm.length - 1} checkpoints; final held-out loss ${f4(finalOf(MAIN).heldOut)} vs ${f4(clmFinal)} (${(finalOf(MAIN).heldOut - clmFinal).toFixed(4)}).
+${reach === null ? `SLM ${MAIN * 100}% did not reach CLM's final loss within the budget.` : `SLM ${MAIN * 100}% reached CLM's final held-out loss after ${pct(reach / finalOf(1).tokens)} of the tokens (${Math.round(reach)} of ${finalOf(1).tokens}).`}
+
+| checkpoint (tokens seen) | ${ratios.map(label).join(" | ")} |
+| ---: | ${ratios.map(() => "---:").join(" | ")} |
+${clm.map((c, i) => `| ${c.tokens} | ${ratios.map((r) => f4(m.runs[String(r)][i].heldOut)).join(" | ")} |`).join("\n")}
+
+## Selection-ratio sweep (Fig. 9 analogue)
+
+![ratio sweep](${rel(svg("ratio-sweep"))})
+
+| run | final held-out loss | Δ vs CLM | tokens seen | tokens trained on | tokens to reach CLM's final loss |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${ratioRows.join("\n")}
+
+Lowest final held-out loss: ${label(best)} (the paper finds about 60% best).
+
+## Selected vs unselected tokens
+
+![probe loss by group](${rel(svg("selected-unselected"))})
+
+| tokens seen | CLM: selected group | CLM: unselected group | SLM ${MAIN * 100}%: selected | SLM ${MAIN * 100}%: unselected |
+| ---: | ---: | ---: | ---: | ---: |
+${clm.map((c, i) => `| ${c.tokens} | ${f4(c.probeSelected)} | ${f4(c.probeUnselected)} | ${f4(slm[i].probeSelected)} | ${f4(slm[i].probeUnselected)} |`).join("\n")}
+
+Per training batch (selection recomputed each step, from metrics.jsonl):
+
+![training loss](${rel(svg("training-loss"))})
+
+## Token categories over checkpoints (Fig. 3 / App. B.1 rule)
+
+Least-squares line of each probe token's loss over the checkpoints after step 0 (x = tokens seen; the base\nmodel's jump from TinyStories to math in the first interval is left out); ΔL < −0.2 → H→L, ΔL > 0.2 → L→H,
+otherwise L→L if its last loss ≤ the mean last loss, else H→H.
+
+| run | ${CATEGORIES.join(" | ")} |
+| --- | ${CATEGORIES.map(() => "---:").join(" | ")} |
+${Object.entries(m.categories)
+  .map(([k, v]) => catRow(label(Number(k)), v.shares))
+  .join("\n")}
+| paper (Tinyllama, CLM) | 11% | 12% | 26% | 51% |
+
+CLM, by window of checkpoints:
+
+| tokens seen | ${CATEGORIES.join(" | ")} |
+| --- | ${CATEGORIES.map(() => "---:").join(" | ")} |
+${m.categoryWindows.map((w) => catRow(`${w.from}–${w.to}`, w.shares)).join("\n")}
+
+## Run times
+
+| stage | seconds |
+| --- | ---: |
+${pipeline.records.map((r) => `| ${r.name} | ${r.seconds.toFixed(1)}${r.reused ? " (reused)" : ""} |`).join("\n")}
+
+## Reproduce
+
+\`\`\`sh
+bun install
+bun run experiment -- --scale ${scaleName} --seed ${seed}${values.steps ? ` --steps ${scale.steps}` : ""}   # writes runs/experiment/${scaleName}/ and docs/reproduction*
+\`\`\`
+
+All numbers above are in \`${rel(join(assets, `results-${scaleName}.json`))}\`.
+`;
+writeFileSync(join(docsDir, "reproduction.md"), md);
+console.log(
+  `held-out loss: CLM ${f4(clmFinal)}, SLM ${MAIN * 100}% ${f4(finalOf(MAIN).heldOut)}; SLM ahead at ${ahead}/${slm.length - 1} checkpoints`,
+);
+for (const r of ratios) console.log(`  ${label(r).padEnd(12)} ${f4(finalOf(r).heldOut)}`);
+console.log(
+  `wrote ${relative(process.cwd(), join(docsDir, "reproduction.md"))} and ${relative(process.cwd(), assets)}/ in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+);

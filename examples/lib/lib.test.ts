@@ -1,0 +1,117 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { SequenceSource } from "@rho1/train";
+import { CausalLM, parseConfig, setupBackend } from "@rho1/transformer";
+import { selectionHeatmap } from "./heatmap.ts";
+import { meanLoss, sequenceLosses } from "./losses.ts";
+import { readMetrics, smooth } from "./metrics.ts";
+
+describe("smooth / readMetrics", () => {
+  test("trailing moving average skips missing values", () => {
+    expect(smooth([1, null, 3, 5], 2)).toEqual([1, 1, 3, 4]);
+    expect(smooth([2, 4, 6], 1)).toEqual([2, 4, 6]);
+    expect(smooth([null], 3)[0]).toBeNaN();
+  });
+
+  test("readMetrics parses lines and names the bad one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rho1-metrics-"));
+    const path = join(dir, "metrics.jsonl");
+    writeFileSync(path, '{"step":1,"loss":2.5}\n\n{"step":2,"loss":2.25}\n');
+    expect(readMetrics(path).map((m) => m.loss)).toEqual([2.5, 2.25]);
+    writeFileSync(path, '{"step":1}\n{oops\n');
+    expect(() => readMetrics(path)).toThrow(`${path}:2: not valid JSON`);
+    rmSync(dir, { recursive: true });
+  });
+});
+
+describe("selectionHeatmap", () => {
+  const rows = [
+    // 4 tokens, last target padding.
+    { title: "a", ids: [1, 10, 11, 0], refLoss: [1, 1, 0], valid: [1, 1, 0] },
+    { title: "b", ids: [1, 12, 13, 14], refLoss: [2, 0.5, 3], valid: [1, 1, 1] },
+  ];
+  const loss = [
+    [3, 1.5, 9],
+    [2.5, 4, 3.5],
+  ];
+  // excess: a: [2, 0.5, –], b: [0.5, 3.5, 0.5]; 5 valid, ratio 0.4 → k = 2: a[0] (2) and b[1] (3.5).
+  const docs = selectionHeatmap(rows, loss, (id) => `t${id}`, 0.4);
+
+  test("token j carries the numbers of predicting it; padding is dropped", () => {
+    expect(docs[0].tokens).toEqual(["t1", "t10", "t11"]);
+    expect(docs[1].tokens).toEqual(["t1", "t12", "t13", "t14"]);
+    expect(Array.from(docs[0].excess)).toEqual([Number.NaN, 2, 0.5]);
+    expect(Array.from(docs[1].excess)).toEqual([Number.NaN, 0.5, 3.5, 0.5]);
+    expect(Array.from(docs[1].loss ?? [])).toEqual([Number.NaN, 2.5, 4, 3.5]);
+    expect(Array.from(docs[1].refLoss ?? [])).toEqual([Number.NaN, 2, 0.5, 3]);
+  });
+
+  test("the top ratio of excess over all rows is selected", () => {
+    expect(Array.from(docs[0].selected)).toEqual([false, true, false]);
+    expect(Array.from(docs[1].selected)).toEqual([false, false, true, false]);
+  });
+
+  test("too few losses for a row is an error", () => {
+    expect(() => selectionHeatmap(rows, [[1], [1, 2, 3]], String, 0.5)).toThrow("a: 1 losses for 4 tokens");
+  });
+});
+
+describe("meanLoss / sequenceLosses", () => {
+  const config = parseConfig(
+    {
+      architectures: ["LlamaForCausalLM"],
+      hidden_size: 16,
+      intermediate_size: 32,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      vocab_size: 32,
+      max_position_embeddings: 64,
+      rms_norm_eps: 1e-5,
+      rope_theta: 10000,
+      tie_word_embeddings: true,
+      bos_token_id: 1,
+      eos_token_id: 2,
+    },
+    "test-config.json",
+  );
+
+  test("padding positions do not count, and batching does not change the numbers", async () => {
+    await setupBackend();
+    const model = CausalLM.random(config, 3);
+    const full = Int32Array.from([1, 5, 9, 4, 7, 30, 2, 6]);
+    const padded = Int32Array.from([1, 8, 3, 2, 0, 0, 0, 0]);
+    const source: SequenceSource = {
+      numSequences: 2,
+      seqLen: 8,
+      hasReference: false,
+      sequence: (i) =>
+        i === 0
+          ? { ids: full, valid: new Float32Array(7).fill(1) }
+          : { ids: padded, valid: Float32Array.from([1, 1, 1, 0, 0, 0, 0]) },
+    };
+    const [a, b] = sequenceLosses(model, [full, padded], 1);
+    const [a2] = sequenceLosses(model, [full, padded], 2);
+    expect(a2).toEqual(a);
+    // Causal: the unpadded prefix [1, 8, 3, 2] alone gives the same three losses.
+    const [short] = sequenceLosses(model, [Int32Array.from([1, 8, 3, 2])]);
+    for (let t = 0; t < 3; t++) expect(b[t]).toBeCloseTo(short[t], 5);
+    const expected = (a.reduce((s, x) => s + x, 0) + short.reduce((s, x) => s + x, 0)) / 10;
+    const { loss, tokens } = meanLoss(model, source);
+    expect(tokens).toBe(10);
+    expect(loss).toBeCloseTo(expected, 5);
+    // A random model over 32 tokens is near uniform: CE ≈ ln 32.
+    expect(Math.abs(loss - Math.log(32))).toBeLessThan(0.5);
+    model.dispose();
+  });
+
+  test("rows of different lengths in one batch are an error", () => {
+    const model = CausalLM.random(config, 3);
+    expect(() => sequenceLosses(model, [Int32Array.from([1, 2, 3]), Int32Array.from([1, 2])])).toThrow(
+      "row 1: expected 3 ids, found 2",
+    );
+    model.dispose();
+  });
+});
