@@ -13,7 +13,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
 import { type Chart, reportHtml, type Stage, writeHtml } from "@rho1/report";
 import { loadTokenizer } from "@rho1/tokenizer";
@@ -22,6 +21,7 @@ import { CausalLM } from "@rho1/transformer";
 import { main as rho1 } from "rho1";
 import { fastBackend } from "./lib/backend.ts";
 import { readCleanJsonl } from "./lib/clean-text.ts";
+import { parseScriptArgs, usageError } from "./lib/cli.ts";
 import { selectionHeatmap } from "./lib/heatmap.ts";
 import { meanLoss, sequenceLosses } from "./lib/losses.ts";
 import { readMetrics, smooth } from "./lib/metrics.ts";
@@ -45,34 +45,28 @@ const USAGE = `usage: bun run demo [-- options]
   --fresh          redo every stage instead of reusing finished ones
   --help`;
 
+const fail = (message: string) => usageError("demo", USAGE, message);
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, found ${text}`);
+  if (!Number.isInteger(n) || n < 1) fail(`--${name}: expected a positive integer, found ${text}`);
   return n;
 }
 
-const { values } = parseArgs({
-  options: {
-    out: { type: "string" },
-    steps: { type: "string" },
-    seed: { type: "string" },
-    ratio: { type: "string" },
-    fresh: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
-  strict: true,
+const values = parseScriptArgs("demo", USAGE, {
+  out: { type: "string" },
+  steps: { type: "string" },
+  seed: { type: "string" },
+  ratio: { type: "string" },
+  fresh: { type: "boolean", default: false },
+  help: { type: "boolean", default: false },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 
 const out = resolve(values.out ?? join(ROOT, "runs/demo"));
 const steps = positiveInt("steps", values.steps, 240);
 const seed = positiveInt("seed", values.seed, 1);
 const ratio = values.ratio === undefined ? 0.6 : Number(values.ratio);
-if (!(ratio > 0 && ratio < 1)) throw new Error(`--ratio: expected a number in (0, 1), found ${values.ratio}`);
+if (!(ratio > 0 && ratio < 1)) fail(`--ratio: expected a number in (0, 1), found ${values.ratio}`);
 
 // One token budget for both runs: steps × batch × seqLen. The reference model sees about half of that, clean.
 const seqLen = 128;

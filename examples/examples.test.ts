@@ -105,8 +105,11 @@ describe("examples", () => {
       expect(ok.code, ok.stderr).toBe(0);
       expect(ok.stdout).toContain("--fresh");
       const bad = run([join(DIR, s), "--no-such-option"]);
-      expect(bad.code).not.toBe(0);
-      expect(bad.stderr).toContain("no-such-option");
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toStartWith(`${s.replace(".ts", "")}: Unknown option '--no-such-option'`);
+      const badValue = run([join(DIR, s), "--steps", "0"]);
+      expect(badValue.code).toBe(2);
+      expect(badValue.stderr).toContain("--steps: expected");
     }
   });
 });

@@ -11,7 +11,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
 import { lossCurvesSvg, type Series, writeSvg } from "@rho1/report";
 import { selectTokens } from "@rho1/selective-loss";
@@ -21,6 +20,7 @@ import { CausalLM } from "@rho1/transformer";
 import { fastBackend } from "./lib/backend.ts";
 import { CATEGORIES, type TokenCategory, tokenCategories } from "./lib/categories.ts";
 import { readCleanJsonl } from "./lib/clean-text.ts";
+import { parseScriptArgs, usageError } from "./lib/cli.ts";
 import { meanLoss, sequenceLosses } from "./lib/losses.ts";
 import { readMetrics, smooth } from "./lib/metrics.ts";
 import { buildNoisyCorpus } from "./lib/noisy-corpus.ts";
@@ -86,41 +86,35 @@ const USAGE = `usage: bun run experiment [-- options]
   --fresh          redo every stage
   --help`;
 
-const { values } = parseArgs({
-  options: {
-    scale: { type: "string", default: "tiny" },
-    ratios: { type: "string", default: "0.4,0.5,0.6,0.7,0.8,1" },
-    steps: { type: "string" },
-    seed: { type: "string", default: "1" },
-    out: { type: "string" },
-    docs: { type: "string" },
-    fresh: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
-  strict: true,
+const fail = (message: string) => usageError("experiment", USAGE, message);
+const values = parseScriptArgs("experiment", USAGE, {
+  scale: { type: "string", default: "tiny" },
+  ratios: { type: "string", default: "0.4,0.5,0.6,0.7,0.8,1" },
+  steps: { type: "string" },
+  seed: { type: "string", default: "1" },
+  out: { type: "string" },
+  docs: { type: "string" },
+  fresh: { type: "boolean", default: false },
+  help: { type: "boolean", default: false },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 const scaleName = values.scale as string;
 const preset = SCALES[scaleName];
-if (!preset) throw new Error(`--scale: expected tiny or small, found ${scaleName}`);
+if (!preset) fail(`--scale: expected tiny or small, found ${scaleName}`);
 const scale: Scale = { ...preset };
 if (values.steps !== undefined) {
   scale.steps = Number(values.steps);
   if (!Number.isInteger(scale.steps) || scale.steps < 2)
-    throw new Error(`--steps: expected an integer >= 2, found ${values.steps}`);
+    fail(`--steps: expected an integer >= 2, found ${values.steps}`);
   scale.refSteps = Math.max(2, Math.round(scale.steps / 2));
 }
 const ratios = (values.ratios as string).split(",").map(Number);
 if (ratios.some((r) => !(r > 0 && r <= 1)))
-  throw new Error(`--ratios: expected numbers in (0, 1], found ${values.ratios}`);
+  fail(`--ratios: expected numbers in (0, 1], found ${values.ratios}`);
 if (!ratios.includes(1)) ratios.push(1); // CLM is the baseline of every comparison
 ratios.sort((a, b) => a - b);
 const seed = Number(values.seed);
 if (!Number.isInteger(seed) || seed < 0)
-  throw new Error(`--seed: expected a non-negative integer, found ${values.seed}`);
+  fail(`--seed: expected a non-negative integer, found ${values.seed}`);
 const MAIN = ratios.includes(0.6) ? 0.6 : ratios[0];
 
 const out = resolve(values.out ?? join(ROOT, "runs/experiment", scaleName));
@@ -611,6 +605,20 @@ CLM, by window of checkpoints:
 | tokens seen | ${CATEGORIES.join(" | ")} |
 | --- | ${CATEGORIES.map(() => "---:").join(" | ")} |
 ${m.categoryWindows.map((w) => catRow(`${w.from}–${w.to}`, w.shares)).join("\n")}
+
+## What this does and does not show
+
+- One seed, one corpus, one tiny model: differences between neighbouring ratios smaller than the checkpoint-to-checkpoint
+  wiggle of a curve are not evidence of anything. Rerun with \`--seed\` to see the spread.
+- The junk is synthetic (examples/lib/web-junk.ts) and the clean text is exactly the held-out distribution, so the
+  reference model knows precisely what "useful" means here. That is the setting the method is built for; real
+  OpenWebMath noise is subtler, so the size of the effect here says little about its size at scale.
+- The base model is a TinyStories model, so the first interval of training is dominated by the move to the math domain;
+  the token categories leave step 0 out for that reason, and their shares are not expected to match the paper's
+  (which come from a 1.1B model already fluent in the domain).
+- A PyTorch run of a similar setup (the embedded base, GSM8K-style text wrapped in web boilerplate, ids and number
+  tables, a reference fine-tuned on 1,000 clean documents, 600 steps of 16 × 128 tokens) put SLM 60% ahead of CLM at
+  every checkpoint and reaching CLM's final held-out loss about 30% sooner; compare the numbers above with that.
 
 ## Run times
 

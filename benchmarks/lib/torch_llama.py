@@ -80,6 +80,11 @@ class Llama(torch.nn.Module):
         self.d = cfg.get("head_dim") or self.h // self.nh
         self.eps = cfg.get("rms_norm_eps", 1e-6)
         rp = cfg.get("rope_parameters") or {}  # transformers 5.x dialect
+        scaling = cfg.get("rope_scaling") or {}
+        kind = rp.get("rope_type", scaling.get("rope_type", scaling.get("type", "default")))
+        if kind != "default" or cfg.get("attention_bias") or cfg.get("mlp_bias"):
+            raise ValueError(f"anchor supports plain Llama only: rope {kind}, attention_bias/mlp_bias false")
+        # Mistral's sliding window is not applied: the benchmarks' sequences are shorter than any window.
         theta = rp.get("rope_theta", cfg.get("rope_theta", 10000.0))
         self.inv_freq = 1.0 / (theta ** (torch.arange(0, self.d, 2, dtype=torch.int64).float() / self.d))
         self.tied = bool(cfg.get("tie_word_embeddings", False))

@@ -113,26 +113,34 @@ if (values.write) {
 }
 
 /**
- * Random BF16 weights (uniform ±0.035, i.e. std ≈ 0.02; norms 1), generated tensor by tensor into one reused float32
- * buffer so that only the BF16 copies (the checkpoint's size) stay in memory until written.
+ * Random BF16 weights (uniform ±0.035, i.e. std ≈ 0.02; norms 1), tensor by tensor so that only the BF16 copies
+ * (the checkpoint's size) stay in memory until written. Each tensor is a window, at a random offset, of one pool of
+ * random values whose length is prime (no row repeats another): generating 1.1 billion fresh values took ~50 s.
  */
 async function writeRandomCheckpoint(dir: string, maxShardBytes: number): Promise<void> {
   const config = parseConfig(TINYLLAMA_SHAPE, "tinyllama-shape");
-  const shapes = parameterShapes(config);
-  const largest = Math.max(...[...shapes.values()].map((s) => s.reduce((a, b) => a * b, 1)));
-  const scratch = new Float32Array(largest);
-  const tensors = new Map<string, TensorToWrite>();
+  const POOL = 8_388_593; // prime
+  const pool32 = new Float32Array(POOL);
   let x = 12345;
-  for (const [name, shape] of shapes) {
+  const next = () => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x;
+  };
+  for (let i = 0; i < POOL; i++) pool32[i] = (next() / 4294967296 - 0.5) * 0.07;
+  const pool = float32ToBf16(pool32);
+  const one = float32ToBf16(new Float32Array([1]))[0];
+  const tensors = new Map<string, TensorToWrite>();
+  for (const [name, shape] of parameterShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    const data = scratch.subarray(0, n);
-    if (name.endsWith("norm.weight")) data.fill(1);
+    const data = new Uint16Array(n);
+    if (name.endsWith("norm.weight")) data.fill(one);
     else
-      for (let i = 0; i < n; i++) {
-        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-        data[i] = (x / 4294967296 - 0.5) * 0.07;
+      for (let at = 0, from = next() % POOL; at < n; from = 0) {
+        const len = Math.min(POOL - from, n - at);
+        data.set(pool.subarray(from, from + len), at);
+        at += len;
       }
-    tensors.set(name, { dtype: "BF16", shape, data: float32ToBf16(data) });
+    tensors.set(name, { dtype: "BF16", shape, data });
   }
   await writeCheckpoint(dir, tensors, { maxShardBytes });
   await Bun.write(join(dir, "config.json"), `${JSON.stringify(TINYLLAMA_SHAPE, null, 2)}\n`);

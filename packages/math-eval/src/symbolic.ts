@@ -137,9 +137,10 @@ function toParsed(node: Json): Parsed {
       // sympy's parse_latex reads \sin^{-1} x as asin(x); the LaTeX parser gives (sin x)^-1.
       const [base, exp] = args;
       const minusOne = exp === -1 || (Array.isArray(exp) && exp[0] === "Negate" && exp[1] === 1);
-      const inverse = Array.isArray(base) && typeof base[0] === "string" ? INVERSE[base[0]] : undefined;
-      if (minusOne && inverse && base.length === 2)
-        return combine([toExpr(base[1])], ([x]) => inverse(x as number));
+      const fn = Array.isArray(base) ? (base as Json[]) : null;
+      const inverse = fn && typeof fn[0] === "string" ? INVERSE[fn[0]] : undefined;
+      if (minusOne && inverse && fn?.length === 2)
+        return combine([toExpr(fn[1])], ([x]) => inverse(x as number));
       return combine(args.map(toExpr), ([a, b]) => (a as number) ** (b as number));
     }
     case "Root":

@@ -57,6 +57,15 @@ export async function mergeScores(dirs: string[], outDir?: string): Promise<Scor
       `${missing.length} units missing (have shards ${shards}); first: ${missing.slice(0, 3).join("; ")}`,
     );
   }
+  // Never overwrite a different finished store (re-running the same merge is fine).
+  if (
+    !dirs.some((d) => resolve(d) === resolve(out)) &&
+    (await Bun.file(join(out, "manifest.json")).exists())
+  ) {
+    const diff = specDifference(specOf(await readManifest(out)), spec);
+    if (diff)
+      throw new ScoreError("store_mismatch", `--out holds another finished store (${diff})`, { file: out });
+  }
   await mkdir(join(out, "units"), { recursive: true });
   for (const { file, index } of order) {
     const name = unitFileName(file, index);

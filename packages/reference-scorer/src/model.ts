@@ -57,7 +57,11 @@ export async function loadCorpusTokenizer(dir: string): Promise<CorpusTokenizer>
 
 /** Loads the reference model and wraps CausalLM.tokenLosses as a TokenScorer. */
 export async function loadModelScorer(dir: string): Promise<TokenScorer> {
-  const { CausalLM, setupBackend, tf } = await import("@rho1/transformer");
+  const { CausalLM, registerBackendExtension, setupBackend, tf } = await import("@rho1/transformer");
+  // Library users get the native kernels too when they load (a no-op if the CLI already chose the backend).
+  registerBackendExtension("tfjs-native", async () =>
+    (await import("@rho1/tfjs-native")).registerNativeKernels(),
+  );
   await setupBackend();
   const model = await CausalLM.load(dir);
   return {

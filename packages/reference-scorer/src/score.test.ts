@@ -187,6 +187,12 @@ describe("scoreCorpus with a stand-in model", () => {
     );
     expect(mismatch.code).toBe("store_mismatch");
     expect(mismatch.message).toContain("lossDtype");
+    const occupied = await mergeScores(
+      [join(dir, "shard-3-0"), join(dir, "shard-3-1"), join(dir, "shard-3-2")],
+      join(dir, "f16"),
+    ).catch((e) => e);
+    expect(occupied.code).toBe("store_mismatch");
+    expect(occupied.message).toContain("--out holds another finished store");
   });
 
   test("rerunning into a store with other settings is refused", async () => {

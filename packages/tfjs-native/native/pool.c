@@ -12,6 +12,7 @@ static pthread_cond_t cv_done = PTHREAD_COND_INITIALIZER;
 static int n_threads = 1; /* including the caller */
 static int64_t generation = 0;
 static int busy_workers = 0;
+static int pool_in_use = 0; /* a second caller (another JS worker thread) runs its job inline */
 
 static struct {
   rho1_task fn;
@@ -71,7 +72,7 @@ int rho1_pool_threads(void) { return n_threads; }
 void rho1_parallel_for(int64_t n, int64_t grain, rho1_task fn, void *ctx) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
-  if (n_threads == 1 || n <= grain) {
+  if (n_threads == 1 || n <= grain || __atomic_exchange_n(&pool_in_use, 1, __ATOMIC_ACQUIRE)) {
     fn(ctx, 0, n);
     return;
   }
@@ -89,5 +90,6 @@ void rho1_parallel_for(int64_t n, int64_t grain, rho1_task fn, void *ctx) {
   pthread_mutex_lock(&mu);
   while (busy_workers > 0) pthread_cond_wait(&cv_done, &mu);
   pthread_mutex_unlock(&mu);
+  __atomic_store_n(&pool_in_use, 0, __ATOMIC_RELEASE);
 }
 

@@ -8,17 +8,32 @@ typedef struct {
   const float *x, *dy;
   const int32_t *labels;
   float *out;
+  float *lse; /* forward: written when not NULL; backward: read when not NULL (else recomputed) */
   int64_t v;
 } xent_ctx;
 
+/* logsumexp in one sweep over memory: per 1024-wide block (L1-resident) a max pass and an exp-sum pass, merged into
+ * a running (max, sum) pair. */
 static float row_lse(const float *x, int64_t v) {
-  float m = -INFINITY;
+  float big = -INFINITY;
+  double total = 0.0;
+  for (int64_t j0 = 0; j0 < v; j0 += 1024) {
+    const int64_t j1 = j0 + 1024 < v ? j0 + 1024 : v;
+    float m = -INFINITY;
 #pragma omp simd reduction(max : m)
-  for (int64_t j = 0; j < v; j++) m = x[j] > m ? x[j] : m;
-  float s = 0.0f;
+    for (int64_t j = j0; j < j1; j++) m = x[j] > m ? x[j] : m;
+    if (m == -INFINITY) continue;
+    float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-  for (int64_t j = 0; j < v; j++) s += rho1_expf(x[j] - m);
-  return m + logf(s);
+    for (int64_t j = j0; j < j1; j++) s += rho1_expf(x[j] - m);
+    if (m > big) {
+      total = total * exp((double)big - m) + s;
+      big = m;
+    } else {
+      total += s * exp((double)m - big);
+    }
+  }
+  return big + (float)log(total);
 }
 
 static void xent_fwd_task(void *p, int64_t begin, int64_t end) {
@@ -27,10 +42,13 @@ static void xent_fwd_task(void *p, int64_t begin, int64_t end) {
     int32_t label = c->labels[n];
     if (label < 0 || label >= c->v) {
       c->out[n] = 0.0f;
+      if (c->lse) c->lse[n] = 0.0f;
       continue;
     }
     const float *x = c->x + n * c->v;
-    c->out[n] = row_lse(x, c->v) - x[label];
+    const float lse = row_lse(x, c->v);
+    if (c->lse) c->lse[n] = lse;
+    c->out[n] = lse - x[label];
   }
 }
 
@@ -44,22 +62,25 @@ static void xent_bwd_task(void *p, int64_t begin, int64_t end) {
       continue;
     }
     const float *x = c->x + n * c->v;
-    const float lse = row_lse(x, c->v), d = c->dy[n];
+    const float lse = c->lse ? c->lse[n] : row_lse(x, c->v), d = c->dy[n];
 #pragma omp simd
     for (int64_t j = 0; j < c->v; j++) g[j] = d * rho1_expf(x[j] - lse);
     g[label] -= d;
   }
 }
 
-RHO1_EXPORT void rho1_xent_fwd(const float *logits, const int32_t *labels, float *loss, int64_t n, int64_t v) {
-  xent_ctx c = {.x = logits, .labels = labels, .out = loss, .v = v};
+/* lse (optional, [n]) receives each row's logsumexp for the backward pass. */
+RHO1_EXPORT void rho1_xent_fwd(const float *logits, const int32_t *labels, float *loss, float *lse, int64_t n,
+                               int64_t v) {
+  xent_ctx c = {.x = logits, .labels = labels, .out = loss, .lse = lse, .v = v};
   int64_t grain = 65536 / (v > 0 ? v : 1);
   rho1_parallel_for(n, grain > 0 ? grain : 1, xent_fwd_task, &c);
 }
 
-RHO1_EXPORT void rho1_xent_bwd(const float *dy, const float *logits, const int32_t *labels, float *dlogits, int64_t n,
-                               int64_t v) {
-  xent_ctx c = {.x = logits, .dy = dy, .labels = labels, .out = dlogits, .v = v};
+/* lse (optional) is the forward pass's; NULL recomputes it. */
+RHO1_EXPORT void rho1_xent_bwd(const float *dy, const float *logits, const int32_t *labels, const float *lse,
+                               float *dlogits, int64_t n, int64_t v) {
+  xent_ctx c = {.x = logits, .dy = dy, .labels = labels, .out = dlogits, .lse = (float *)lse, .v = v};
   int64_t grain = 65536 / (v > 0 ? v : 1);
   rho1_parallel_for(n, grain > 0 ? grain : 1, xent_bwd_task, &c);
 }

@@ -63,6 +63,12 @@ function run(name: string, inputs: Record<string, tf.Tensor>, attrs: NamedAttrMa
   return Array.isArray(out) ? out : [out];
 }
 
+/** Row logsumexps from the cross-entropy forward, keyed by the logits' dataId (freed with it). */
+const lseCache = new WeakMap<object, { labels: object; lse: Float32Array }>();
+
+/** Arrays allocated by the AdamW kernel: the only ones its inPlace mode may overwrite. */
+const adamwArrays = new WeakSet<Float32Array>();
+
 export function contractKernels(lib: NativeSymbols): KernelConfig[] {
   const rmsDims = (name: string, x: TensorInfo, w: TensorInfo) => {
     const h = x.shape[x.shape.length - 1] ?? 0;
@@ -77,8 +83,13 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
     if (d % 2 !== 0) throw new NativeKernelError(name, "x", "an even head dimension", `${d}`);
     return { rows: b * t, nh, d };
   };
-  const attnDims = (name: string, inputs: Inputs) => {
+  const attnDims = (name: string, inputs: Inputs, attrs: NamedAttrMap) => {
     const { q, k, v, keyMask } = inputs;
+    const { scale, queryOffset } = attrs as { scale?: number; queryOffset?: number };
+    if (!Number.isFinite(scale)) throw new NativeKernelError(name, "attrs.scale", "a finite number", `${scale}`);
+    if (!Number.isInteger(queryOffset ?? 0) || (queryOffset ?? 0) < 0) {
+      throw new NativeKernelError(name, "attrs.queryOffset", "an integer >= 0", `${queryOffset}`);
+    }
     expectRank(name, "q", q, 4);
     expectRank(name, "k", k, 4);
     const [b, tq, nh, d] = q.shape;
@@ -95,6 +106,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       const src = name === K.ROPE ? x : dy;
       const { rows, nh, d } = ropeDims(name, src, positions);
       const { theta, scaling } = attrs as unknown as { theta: number; scaling: RopeScalingAttr | null };
+      if (!(theta > 0)) throw new NativeKernelError(name, "attrs.theta", "a positive number", `${theta}`);
       const out = new Float32Array(sizeOf(src.shape));
       if (out.length > 0) {
         const inv = cachedInverseFrequencies(theta, d, scaling ?? null);
@@ -133,7 +145,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
     rope(K.ROPE, 0),
     rope(K.ROPE_GRAD, 1),
     kernel(K.ATTENTION, (inputs, backend, attrs) => {
-      const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION, inputs);
+      const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION, inputs, attrs);
       const out = new Float32Array(b * tq * nh * d);
       if (out.length > 0) {
         const { q, k, v, keyMask } = inputs;
@@ -156,7 +168,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       return output(backend, [b, tq, nh, d], out);
     }),
     kernel(K.ATTENTION_GRAD, (inputs, backend, attrs) => {
-      const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION_GRAD, inputs);
+      const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION_GRAD, inputs, attrs);
       const { dy, q, k, v, keyMask } = inputs;
       expectSame(K.ATTENTION_GRAD, "dy", dy, q.shape);
       const dq = new Float32Array(b * tq * nh * d);
@@ -208,7 +220,11 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       const [n, v] = logits.shape;
       expectSame(K.CROSS_ENTROPY, "labels", labels, [n]);
       const loss = new Float32Array(n);
-      if (n > 0 && v > 0) lib.rho1_xent_fwd(f32(backend, logits), i32(backend, labels), loss, n, v);
+      const lse = new Float32Array(n);
+      if (n > 0 && v > 0) lib.rho1_xent_fwd(f32(backend, logits), i32(backend, labels), loss, lse, n, v);
+      // Tensors are immutable, so the row logsumexps stay valid for this logits/labels pair: the gradient reuses
+      // them instead of re-reading all N×V logits twice.
+      lseCache.set(logits.dataId, { labels: labels.dataId, lse });
       return output(backend, [n], loss);
     }),
     kernel(K.CROSS_ENTROPY_GRAD, ({ dy, logits, labels }, backend) => {
@@ -253,13 +269,14 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       const a = attrs as unknown as AdamWAttrs;
       if (!(a.step >= 1)) throw new NativeKernelError(K.ADAMW, "attrs.step", "a number >= 1", `${a.step}`);
       const [pv, gv, mv, vv] = [param, grad, m, v].map((t) => f32(backend, t));
-      // inPlace (an extension of the contract): overwrite param/m/v's own arrays and return them, like Identity
-      // (same dataIds, one more reference each). Saves three fresh parameter-sized arrays (page faults) per step;
-      // every tensor sharing those dataIds sees the new values.
+      // inPlace (an extension of the contract): overwrite param/m/v's arrays and return them like Identity does
+      // (same dataIds, one more reference each), saving three fresh parameter-sized arrays (page faults) per step.
+      // Only arrays this kernel allocated itself are overwritten (never a caller's weights or a file mapping), so
+      // the first step allocates; afterwards every tensor sharing those dataIds sees the new values.
       const inPlace =
         a.inPlace === true &&
         new Set([param.dataId, m.dataId, v.dataId, grad.dataId]).size === 4 &&
-        [param, m, v].every((t) => backend.data.get(t.dataId).values === f32(backend, t));
+        [pv, mv, vv].every((x) => adamwArrays.has(x));
       const po = inPlace ? pv : new Float32Array(n);
       const mo = inPlace ? mv : new Float32Array(n);
       const vo = inPlace ? vv : new Float32Array(n);
@@ -272,6 +289,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
           return { dataId: t.dataId, shape: [...t.shape], dtype: t.dtype };
         });
       }
+      for (const x of [po, mo, vo]) adamwArrays.add(x);
       const shape = [...param.shape];
       return [output(backend, shape, po), output(backend, shape, mo), output(backend, shape, vo)];
     }),

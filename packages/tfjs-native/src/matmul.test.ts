@@ -98,6 +98,12 @@ describe.skipIf(!avail.ok)("native MatMul / BatchMatMul / _FusedMatMul", () => {
     }
   });
 
+  test("int32 matmuls keep their dtype (stock kernel)", () => {
+    const c = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"), tf.tensor2d([5, 6, 7, 8], [2, 2], "int32"));
+    expect(c.dtype).toBe("int32");
+    expect(Array.from(c.dataSync())).toEqual([19, 22, 43, 50]);
+  });
+
   test("empty and degenerate shapes", () => {
     expect(tf.matMul(tf.zeros([0, 3]), tf.ones([3, 4])).shape).toEqual([0, 4]);
     const k0 = tf.matMul(tf.zeros([2, 0]), tf.ones([0, 3]));

@@ -81,12 +81,15 @@ export function matmulInto(
   return { shape, values, rows: batch * m, n };
 }
 
-export function batchMatMulKernel(lib: NativeSymbols): KernelConfig {
+/** Native for float32 operands; other dtypes (int32 matmuls) run the stock kernel, which keeps their dtype. */
+export function batchMatMulKernel(lib: NativeSymbols, stock: KernelConfig | undefined): KernelConfig {
   return {
     kernelName: tf.BatchMatMul,
     backendName: "cpu",
-    kernelFunc: ({ inputs, backend, attrs }) => {
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
       const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+      if ((a.dtype !== "float32" || b.dtype !== "float32") && stock) return stock.kernelFunc(args);
       const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
       const cpu = backend as CpuBackend;
       const r = matmulInto(lib, cpu, a, b, transposeA, transposeB);
@@ -114,7 +117,8 @@ export function fusedMatMulKernel(lib: NativeSymbols, stock: KernelConfig | unde
         !bias ||
         (bias.dtype === "float32" &&
           (biasSize === 1 || (biasSize === n && bias.shape[bias.shape.length - 1] === n)));
-      if (act < 0 || preluActivationWeights || !biasOk || !a || !b) {
+      const floats = a?.dtype === "float32" && b?.dtype === "float32";
+      if (act < 0 || preluActivationWeights || !biasOk || !a || !b || !floats) {
         if (!stock) throw new Error(`_FusedMatMul: activation ${activation} is not supported natively`);
         return stock.kernelFunc(args);
       }

@@ -14,6 +14,8 @@ type BunWorker = Worker & { ref(): void; unref(): void };
 interface Pool {
   workers: BunWorker[];
   busy: number;
+  /** Rejecters of requests in flight, so that stopping the pool fails them instead of leaving them pending. */
+  pending: Set<(error: Error) => void>;
 }
 
 /** One pool per tokenizer (folder + hash) and size, kept for later calls; workers are unref'd while idle. */
@@ -28,7 +30,7 @@ function getPool(key: string, size: number): Pool {
       worker.unref();
       workers.push(worker);
     }
-    pool = { workers, busy: 0 };
+    pool = { workers, busy: 0, pending: new Set() };
     pools.set(key, pool);
   }
   return pool;
@@ -36,9 +38,21 @@ function getPool(key: string, size: number): Pool {
 
 let nextRequestId = 0;
 
+/** Terminates a pool after a failure; requests still in flight (other calls sharing it) are rejected. */
+function stopPool(key: string, pool: Pool, cause: unknown): void {
+  if (pools.get(key) === pool) pools.delete(key);
+  for (const w of pool.workers) w.terminate();
+  const error = new TokenizerError(`tokenizer worker pool stopped: ${(cause as Error)?.message ?? cause}`);
+  for (const reject of [...pool.pending]) reject(error);
+}
+
 /** Runs one request on a worker and resolves with its reply (matched by id: calls may share a pool). */
-function runOn(worker: Worker, request: WorkerRequest): Promise<WorkerReply> {
+function runOn(pool: Pool, worker: Worker, request: WorkerRequest): Promise<WorkerReply> {
   return new Promise((resolve, reject) => {
+    const fail = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
     const onMessage = (event: MessageEvent<WorkerReply>) => {
       if (event.data.id !== request.id) return;
       cleanup();
@@ -50,9 +64,11 @@ function runOn(worker: Worker, request: WorkerRequest): Promise<WorkerReply> {
       reject(new TokenizerError(`tokenizer worker failed: ${event.message}`));
     };
     const cleanup = () => {
+      pool.pending.delete(fail);
       worker.removeEventListener("message", onMessage);
       worker.removeEventListener("error", onError);
     };
+    pool.pending.add(fail);
     worker.addEventListener("message", onMessage);
     worker.addEventListener("error", onError);
     worker.postMessage(request);
@@ -110,7 +126,7 @@ export async function encodeParallel(
       pool.workers.map(async (worker) => {
         while (next < ranges.length) {
           const [start, end] = ranges[next++];
-          const reply = await runOn(worker, {
+          const reply = await runOn(pool, worker, {
             id: nextRequestId++,
             dir: tokenizer.dir,
             hash: tokenizer.hash,
@@ -130,8 +146,7 @@ export async function encodeParallel(
     );
   } catch (error) {
     // A failed or crashed worker: drop the whole pool so that the next call starts clean.
-    pools.delete(key);
-    for (const w of pool.workers) w.terminate();
+    stopPool(key, pool, error);
     throw error;
   } finally {
     pool.busy--;
