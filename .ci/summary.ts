@@ -1,6 +1,8 @@
 // Prints "N passed, N failed" from bun test's JUnit report and exits non-zero on any failure.
 const [file, status] = process.argv.slice(2);
-const xml = await Bun.file(file).text().catch(() => "");
+const xml = await Bun.file(file)
+  .text()
+  .catch(() => "");
 const cases = xml.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? [];
 let failed = 0;
 let skipped = 0;

@@ -82,7 +82,10 @@ export async function* readJsonLines(
       throw new UsageError(`stdin line ${lineNumber}: not valid JSON: ${line.slice(0, 80)}`);
     }
   };
-  for await (const chunk of stream) {
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value: chunk } = await reader.read();
+    if (done) break;
     buffered += decoder.decode(chunk, { stream: true });
     let newline = buffered.indexOf("\n");
     while (newline >= 0) {

@@ -5,7 +5,9 @@ import { commands } from "./commands/index.ts";
 
 // The native CPU kernels are an optional speed-up: setupBackend() tries them after tfjs-node(-gpu) and falls back to
 // the plain cpu backend with one notice when OpenBLAS or a C compiler is missing (or RHO1_NATIVE=0).
-registerBackendExtension("tfjs-native", async () => (await import("@rho1/tfjs-native")).registerNativeKernels());
+registerBackendExtension("tfjs-native", async () =>
+  (await import("@rho1/tfjs-native")).registerNativeKernels(),
+);
 
 const HELP = `rho1 — Selective Language Modeling (Rho-1) in TypeScript on Bun
 

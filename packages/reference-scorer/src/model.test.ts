@@ -89,20 +89,32 @@ describe("stories260K", () => {
 
     const store = ScoreStore.open(out);
     const model = await CausalLM.load(MODEL);
+    // tokenLosses on the same rows, in the same batches of 3 (BLAS results may depend on the batch shape
+    // in the last bits; row by row they differ by ~8e-6 on this machine).
     let maxErr = 0;
-    for (let i = 0; i < store.numSequences; i++) {
-      const row = store.sequence(i);
-      expect(Array.from(row.ids.subarray(0, row.length))).toEqual(stream.slice(i * 24, i * 24 + row.length));
-      const mask = Int32Array.from({ length: 24 }, (_, t) => (t < row.length ? 1 : 0));
+    for (let s = 0; s < store.numSequences; s += 3) {
+      const rows = [];
+      for (let i = s; i < Math.min(s + 3, store.numSequences); i++) rows.push(store.sequence(i));
+      rows.forEach((row, r) => {
+        const i = s + r;
+        expect(Array.from(row.ids.subarray(0, row.length))).toEqual(
+          stream.slice(i * 24, i * 24 + row.length),
+        );
+      });
+      const ids = rows.map((row) => Array.from(row.ids));
+      const mask = rows.map((row) => Array.from({ length: 24 }, (_, t) => (t < row.length ? 1 : 0)));
       const ce = tf.tidy(
         () =>
-          model.tokenLosses(tf.tensor2d(row.ids, [1, 24], "int32"), tf.tensor2d(mask, [1, 24], "int32")).ce,
+          model.tokenLosses(tf.tensor2d(ids, undefined, "int32"), tf.tensor2d(mask, undefined, "int32")).ce,
       );
       const want = ce.dataSync();
       ce.dispose();
-      for (let t = 0; t < 23; t++) maxErr = Math.max(maxErr, Math.abs(want[t] - row.refLoss[t]));
+      rows.forEach((row, r) => {
+        for (let t = 0; t < 23; t++) maxErr = Math.max(maxErr, Math.abs(want[r * 23 + t] - row.refLoss[t]));
+      });
     }
     model.dispose();
+    if (process.env.RHO1_PRINT_ERR) console.log(`max abs err vs tokenLosses: ${maxErr}`);
     expect(maxErr).toBeLessThan(1e-5);
     expect(m.stats.meanLoss).toBeGreaterThan(0.5);
   }, 60_000);

@@ -233,8 +233,9 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       expectSame(K.CROSS_ENTROPY_GRAD, "labels", labels, [n]);
       expectSame(K.CROSS_ENTROPY_GRAD, "dy", dy, [n]);
       const g = new Float32Array(n * v);
-      if (g.length > 0)
-        lib.rho1_xent_bwd(f32(backend, dy), f32(backend, logits), i32(backend, labels), g, n, v);
+      const cached = lseCache.get(logits.dataId);
+      const lse = cached && cached.labels === labels.dataId ? cached.lse : null;
+      if (g.length > 0) lib.rho1_xent_bwd(f32(backend, dy), f32(backend, logits), i32(backend, labels), lse, g, n, v);
       return output(backend, [n, v], g);
     }),
     kernel(K.EMBEDDING, ({ table, ids }, backend) => {

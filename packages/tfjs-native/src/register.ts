@@ -54,10 +54,10 @@ function replaceKernel(config: KernelConfig): void {
 }
 
 function registerAll(lib: LoadedNative): void {
-  const stockFused = stockKernels.get(tf._FusedMatMul) ?? tf.getKernel(tf._FusedMatMul, "cpu");
+  const stock = (name: string) => stockKernels.get(name) ?? tf.getKernel(name, "cpu");
   const configs = [
-    batchMatMulKernel(lib.symbols),
-    fusedMatMulKernel(lib.symbols, stockFused),
+    batchMatMulKernel(lib.symbols, stock(tf.BatchMatMul)),
+    fusedMatMulKernel(lib.symbols, stock(tf._FusedMatMul)),
     ...contractKernels(lib.symbols),
   ];
   for (const c of configs) replaceKernel(c);
