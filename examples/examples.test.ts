@@ -29,7 +29,9 @@ function namedImports(code: string): { from: string; names: string[] }[] {
 }
 
 function run(args: string[], timeoutMs = 20_000) {
+  // RHO1_NATIVE=0: the stock cpu backend, so the test never waits for a first-use compile of the native kernels.
   const proc = Bun.spawnSync(["bun", ...args], {
+    env: { ...process.env, RHO1_NATIVE: "0" },
     cwd: ROOT,
     timeout: timeoutMs,
     stderr: "pipe",

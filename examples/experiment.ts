@@ -8,10 +8,10 @@
  * Every run continues pretraining the same base model on the same noisy corpus, in the same order, with the same
  * schedule and seed; only the selection ratio differs. Writes results JSON, SVG plots and docs/reproduction.md.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
+import { dirname, join, relative, resolve } from "node:path";
+import { readTextDocuments, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
 import { lossCurvesSvg, type Series, writeSvg } from "@rho1/report";
 import { selectTokens } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
@@ -24,6 +24,7 @@ import { parseScriptArgs, usageError } from "./lib/cli.ts";
 import { meanLoss, sequenceLosses } from "./lib/losses.ts";
 import { readMetrics, smooth } from "./lib/metrics.ts";
 import { buildNoisyCorpus } from "./lib/noisy-corpus.ts";
+import { buildProbe } from "./lib/probe.ts";
 import { Pipeline } from "./lib/stages.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -81,15 +82,16 @@ const USAGE = `usage: bun run experiment [-- options]
   --ratios LIST    selection ratios (default 0.4,0.5,0.6,0.7,0.8,1)
   --steps N        override the scale's optimizer steps per run (the reference trains steps/2)
   --seed N         corpus and data-order seed (default 1)
-  --out DIR        work folder (default runs/experiment/<scale>)
+  --out DIR        work folder (default runs/experiment/<scale>, or <scale>-seed<N> for seeds other than 1)
   --docs DIR       where reproduction.md, plots and results JSON go (default docs)
   --fresh          redo every stage
   --help`;
 
+const DEFAULT_RATIOS = "0.4,0.5,0.6,0.7,0.8,1";
 const fail = (message: string) => usageError("experiment", USAGE, message);
 const values = parseScriptArgs("experiment", USAGE, {
   scale: { type: "string", default: "tiny" },
-  ratios: { type: "string", default: "0.4,0.5,0.6,0.7,0.8,1" },
+  ratios: { type: "string", default: DEFAULT_RATIOS },
   steps: { type: "string" },
   seed: { type: "string", default: "1" },
   out: { type: "string" },
@@ -117,7 +119,9 @@ if (!Number.isInteger(seed) || seed < 0)
   fail(`--seed: expected a non-negative integer, found ${values.seed}`);
 const MAIN = ratios.includes(0.6) ? 0.6 : ratios[0];
 
-const out = resolve(values.out ?? join(ROOT, "runs/experiment", scaleName));
+// Seed 1 is the headline run (docs/reproduction.md); other seeds go beside it (docs/reproduction/<scale>-seed<N>.md).
+const runName = seed === 1 ? scaleName : `${scaleName}-seed${seed}`;
+const out = resolve(values.out ?? join(ROOT, "runs/experiment", runName));
 const docsDir = resolve(values.docs ?? join(ROOT, "docs"));
 const cleanFiles = scale.clean === "shared" && SHARED_CLEAN.every(existsSync) ? SHARED_CLEAN : REPO_CLEAN;
 const budget = scale.steps * scale.batchSize * scale.seqLen;
@@ -142,7 +146,6 @@ const p = {
   refRun: join(out, "reference"),
   refModel: join(out, "reference", checkpointName(scale.refSteps)),
   scores: join(out, "scores"),
-  probeScores: join(out, "probe-scores"),
   run: (r: number) => join(out, `ratio-${Math.round(r * 100)}`),
   measure: join(out, "measurements.json"),
 };
@@ -208,10 +211,7 @@ await pipeline.stage(
   },
 );
 
-for (const [name, data, dir] of [
-  ["score", p.parquet, p.scores],
-  ["score probe", p.probe, p.probeScores],
-] as const) {
+for (const [name, data, dir] of [["score", p.parquet, p.scores]] as const) {
   await pipeline.stage(
     name,
     { options: { seqLen: scale.seqLen }, inputs: [p.refModel, data], outputs: [join(dir, "manifest.json")] },
@@ -254,19 +254,26 @@ for (const ratio of ratios) {
   );
 }
 
-// Measurements at step 0 (the base) and every checkpoint: held-out loss of every run; per-token probe losses of CLM
-// and the main SLM run, split by the selection the base model makes at step 0 (fixed groups of tokens).
+// Measurements at step 0 (the base) and every checkpoint: held-out loss of every run; on the probe (noisy rows never
+// trained on, tokens labelled clean or junk), for CLM and the main SLM run: loss of clean and of junk tokens, and the
+// selection that run's model would make there (top ratio of excess loss over the probe) — its loss and how much of
+// it is clean text.
 interface Checkpoint {
   step: number;
   tokens: number;
   selectedTokens: number;
   heldOut: number;
+  probeClean?: number;
+  probeJunk?: number;
   probeSelected?: number;
   probeUnselected?: number;
+  /** Share of the selected probe tokens that are clean text. */
+  selectedClean?: number;
 }
 interface Measurements {
   heldOutTokens: number;
   probeTokens: number;
+  probeJunkShare: number;
   baseHeldOut: number;
   referenceHeldOut: number;
   runs: Record<string, Checkpoint[]>;
@@ -280,25 +287,20 @@ interface Measurements {
 await pipeline.stage(
   "measure",
   {
-    options: { ratios, checkpointSteps, MAIN, v: 3 },
-    inputs: [p.heldOut, p.probeScores, ...ratios.map((r) => ckpt(r, scale.steps))],
+    options: { ratios, checkpointSteps, MAIN, v: 4 },
+    inputs: [p.heldOut, p.probe, p.refModel, ...ratios.map((r) => ckpt(r, scale.steps))],
     outputs: [p.measure],
   },
   async () => {
     const tokenizer = await loadTokenizer(BASE);
     const heldOut = await packText([p.heldOut], tokenizer, scale.seqLen);
-    const store = ScoreStore.open(p.probeScores);
-    const probe = Array.from({ length: store.numSequences }, (_, i) => store.sequence(i));
+    const probe = await buildProbe(p.probe, tokenizer, scale.seqLen);
+    const { valid, junk } = probe;
     const T = scale.seqLen - 1;
-    const valid = new Float32Array(probe.length * T);
-    for (const [b, s] of probe.entries()) valid.set(s.valid, b * T);
+    const B = probe.rows.length;
     const probeLoss = (model: CausalLM) => {
-      const ce = sequenceLosses(
-        model,
-        probe.map((s) => Int32Array.from(s.ids)),
-      );
-      const flat = new Float32Array(probe.length * T);
-      for (const [b, row] of ce.entries()) flat.set(row, b * T);
+      const flat = new Float32Array(B * T);
+      for (const [b, row] of sequenceLosses(model, probe.rows).entries()) flat.set(row, b * T);
       return flat;
     };
     const withModel = async <R>(dir: string, f: (m: CausalLM) => R): Promise<R> => {
@@ -309,41 +311,52 @@ await pipeline.stage(
         m.dispose();
       }
     };
-    const base = await withModel(BASE, (m) => ({ held: meanLoss(m, heldOut), probe: probeLoss(m) }));
-    // Step-0 selection on the probe: the tokens SLM would train on first (excess = base loss − reference loss).
-    const excess = new Float32Array(probe.length * T);
-    probe.forEach((s, b) => {
-      for (let t = 0; t < T; t++) excess[b * T + t] = base.probe[b * T + t] - s.refLoss[t];
-    });
-    const selected = selectTokens(excess, valid, probe.length, T, MAIN, "batch");
-    const groupMeans = (loss: Float32Array) => {
-      let s1 = 0;
-      let n1 = 0;
-      let s0 = 0;
-      let n0 = 0;
+    const ref = await withModel(p.refModel, (m) => ({
+      held: meanLoss(m, heldOut).loss,
+      probe: probeLoss(m),
+    }));
+    const mean = (loss: Float32Array, keep: (i: number) => boolean) => {
+      let sum = 0;
+      let n = 0;
       for (let i = 0; i < loss.length; i++) {
-        if (!valid[i]) continue;
-        if (selected[i]) {
-          s1 += loss[i];
-          n1++;
-        } else {
-          s0 += loss[i];
-          n0++;
+        if (valid[i] && keep(i)) {
+          sum += loss[i];
+          n++;
         }
       }
-      return { probeSelected: s1 / n1, probeUnselected: s0 / n0 };
+      return n ? sum / n : Number.NaN;
     };
-    const referenceHeldOut = (await withModel(p.refModel, (m) => meanLoss(m, heldOut))).loss;
+    const probeStats = (loss: Float32Array) => {
+      const excess = loss.map((x, i) => x - ref.probe[i]);
+      const sel = selectTokens(excess, valid, B, T, MAIN, "batch");
+      let selected = 0;
+      let clean = 0;
+      for (let i = 0; i < sel.length; i++) {
+        if (!sel[i]) continue;
+        selected++;
+        if (!junk[i]) clean++;
+      }
+      return {
+        probeClean: mean(loss, (i) => !junk[i]),
+        probeJunk: mean(loss, (i) => junk[i] === 1),
+        probeSelected: mean(loss, (i) => sel[i] === 1),
+        probeUnselected: mean(loss, (i) => sel[i] === 0),
+        selectedClean: clean / selected,
+      };
+    };
+    const base = await withModel(BASE, (m) => ({ held: meanLoss(m, heldOut), probe: probeLoss(m) }));
+    const probeTokens = valid.reduce((a, v) => a + v, 0);
     const result: Measurements = {
       heldOutTokens: base.held.tokens,
-      probeTokens: valid.reduce((a, v) => a + v, 0),
+      probeTokens,
+      probeJunkShare: junk.reduce((a, v, i) => a + v * valid[i], 0) / probeTokens,
       baseHeldOut: base.held.loss,
-      referenceHeldOut,
+      referenceHeldOut: ref.held,
       runs: {},
       categories: {},
       categoryWindows: [],
     };
-    say(`  base held-out ${base.held.loss.toFixed(4)}, reference ${referenceHeldOut.toFixed(4)}`);
+    say(`  base held-out ${base.held.loss.toFixed(4)}, reference ${ref.held.toFixed(4)}`);
     const trajectories: Record<string, Float32Array[]> = {};
     for (const ratio of ratios) {
       const metrics = readMetrics(join(p.run(ratio), "metrics.jsonl"));
@@ -354,7 +367,7 @@ await pipeline.stage(
           tokens: 0,
           selectedTokens: 0,
           heldOut: base.held.loss,
-          ...(tracked ? groupMeans(base.probe) : {}),
+          ...(tracked ? probeStats(base.probe) : {}),
         },
       ];
       const losses = [base.probe];
@@ -370,7 +383,7 @@ await pipeline.stage(
           if (tracked) {
             const pl = probeLoss(model);
             losses.push(pl);
-            Object.assign(pt, groupMeans(pl));
+            Object.assign(pt, probeStats(pl));
           }
           return pt;
         });
@@ -424,7 +437,8 @@ const ahead = slm.slice(1).filter((c, i) => c.heldOut < clm[i + 1].heldOut).leng
 const reach = tokensToReach(slm, clmFinal);
 const assets = join(docsDir, "reproduction");
 mkdirSync(assets, { recursive: true });
-const svg = (name: string) => join(assets, `${name}-${scaleName}.svg`);
+const svg = (name: string) => join(assets, `${name}-${runName}.svg`);
+const mdPath = runName === "tiny" ? join(docsDir, "reproduction.md") : join(assets, `${runName}.md`);
 
 const heldSeries: Series[] = ratios.map((r) => ({
   name: label(r),
@@ -463,19 +477,19 @@ await writeSvg(
     },
   ),
 );
-const group = (pts: Checkpoint[], k: "probeSelected" | "probeUnselected") =>
+const group = (pts: Checkpoint[], k: "probeClean" | "probeJunk") =>
   pts.map((c) => [c.tokens, c[k] as number] as [number, number]);
 await writeSvg(
-  svg("selected-unselected"),
+  svg("clean-junk"),
   lossCurvesSvg(
     [
-      { name: `CLM: tokens SLM selects`, points: group(clm, "probeSelected") },
-      { name: `CLM: tokens SLM drops`, points: group(clm, "probeUnselected"), dashed: true },
-      { name: `SLM ${MAIN * 100}%: selected`, points: group(slm, "probeSelected") },
-      { name: `SLM ${MAIN * 100}%: unselected`, points: group(slm, "probeUnselected"), dashed: true },
+      { name: "CLM: clean tokens", points: group(clm, "probeClean") },
+      { name: "CLM: junk tokens", points: group(clm, "probeJunk"), dashed: true },
+      { name: `SLM ${MAIN * 100}%: clean tokens`, points: group(slm, "probeClean") },
+      { name: `SLM ${MAIN * 100}%: junk tokens`, points: group(slm, "probeJunk"), dashed: true },
     ],
     {
-      title: "Probe-token loss by step-0 selection",
+      title: "Probe loss: clean text vs junk (rows never trained on)",
       xLabel: "training tokens seen",
       yLabel: "mean token CE (nats)",
     },
@@ -502,8 +516,40 @@ await writeSvg(
   ),
 );
 
+const f4 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(4));
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+// Mean per-batch losses of the main SLM run over five equal spans of steps.
+const batchRows = Array.from({ length: 5 }, (_, k) => {
+  const part = slmMetrics.slice(
+    Math.floor((k * slmMetrics.length) / 5),
+    Math.floor(((k + 1) * slmMetrics.length) / 5),
+  );
+  const avg = (f: (x: (typeof part)[number]) => number | null) => {
+    const v = part.map(f).filter((x): x is number => x !== null && Number.isFinite(x));
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN;
+  };
+  return `| ${part[0]?.step}–${part.at(-1)?.step} | ${f4(avg((x) => x.loss))} | ${f4(avg((x) => x.loss_selected))} | ${f4(avg((x) => x.loss_unselected))} |`;
+});
 const seconds = Object.fromEntries(pipeline.records.map((r) => [r.name, r.seconds]));
+
+// Share of the training tokens that are clean target text (the rest is junk): the ratio that keeps about this many
+// tokens is the one that can drop all the junk and nothing else.
+async function cleanTokenShare(): Promise<number> {
+  const tokenizer = await loadTokenizer(BASE);
+  const clean = cleanFiles.flatMap((f) => readCleanJsonl(f));
+  const texts: string[] = [];
+  const cleanTexts: string[] = [];
+  for await (const d of readTextDocuments(p.parquet)) texts.push(d.text ?? "");
+  for await (const d of readTextDocuments(p.parquet, "metadata")) {
+    const meta = JSON.parse(d.text ?? "{}") as { rho1_demo?: { clean_index?: number } };
+    cleanTexts.push(clean[meta.rho1_demo?.clean_index ?? -1] ?? "");
+  }
+  const count = (xs: string[]) => tokenizer.encodeCorpus(xs).reduce((n, ids) => n + ids.length, 0);
+  return count(cleanTexts) / count(texts);
+}
+const cleanShare = await cleanTokenShare();
 const results = {
+  run: runName,
   scale: scaleName,
   settings: {
     ...scale,
@@ -518,6 +564,7 @@ const results = {
   measurements: m,
   seconds,
   summary: {
+    cleanTokenShare: cleanShare,
     clmFinal,
     slmFinal: finalOf(MAIN).heldOut,
     aheadAt: ahead,
@@ -525,11 +572,9 @@ const results = {
     tokensToReachClm: reach,
   },
 };
-writeFileSync(join(assets, `results-${scaleName}.json`), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(assets, `results-${runName}.json`), `${JSON.stringify(results, null, 2)}\n`);
 
-const f4 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(4));
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const rel = (f: string) => relative(docsDir, f);
+const rel = (f: string) => relative(dirname(mdPath), f);
 const ratioRows = ratios.map((r) => {
   const c = finalOf(r);
   const reachR = r === 1 ? null : tokensToReach(m.runs[String(r)], clmFinal);
@@ -538,9 +583,67 @@ const ratioRows = ratios.map((r) => {
 const catRow = (name: string, s: Record<TokenCategory, number>) =>
   `| ${name} | ${CATEGORIES.map((k) => pct(s[k])).join(" | ")} |`;
 const best = ratios.reduce((a, b) => (finalOf(b).heldOut < finalOf(a).heldOut ? b : a));
-const md = `# Small-scale reproduction of Selective Language Modeling (scale: ${scaleName})
+const finals = ratios.map((r) => finalOf(r).heldOut);
+const monotonic = finals.every((x, i) => i === 0 || x > finals[i - 1]);
+const c0 = clm[0];
+const cN = clm.at(-1) as Checkpoint;
+const sN = slm.at(-1) as Checkpoint;
+const unselFirst = slmMetrics.slice(0, Math.max(1, Math.floor(slmMetrics.length / 5)));
+const unselLast = slmMetrics.slice(Math.floor((4 * slmMetrics.length) / 5));
+const meanOf = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+};
+const u0 = meanOf(unselFirst.map((x) => x.loss_unselected));
+const u1 = meanOf(unselLast.map((x) => x.loss_unselected));
+const s0 = meanOf(unselFirst.map((x) => x.loss_selected));
+const s1 = meanOf(unselLast.map((x) => x.loss_selected));
+const observations = `## Observations (computed from the numbers above)
 
-Generated by \`bun run experiment -- --scale ${scaleName}\` (examples/experiment.ts) on ${new Date().toISOString().slice(0, 10)}.
+- Held-out loss: SLM ${MAIN * 100}% is below CLM at ${ahead} of ${slm.length - 1} checkpoints and ends ${Math.abs(finalOf(MAIN).heldOut - clmFinal).toFixed(4)} nats/token ${finalOf(MAIN).heldOut < clmFinal ? "lower" : "higher"}; ${reach === null ? "it does not reach CLM's final loss" : `it reaches CLM's final loss with ${pct(reach / cN.tokens)} of the tokens`}.
+- Ratio sweep: the final held-out loss ${monotonic ? "rises monotonically with the ratio" : "is not monotonic in the ratio"}; the best is ${label(best)}. With ${pct(cleanShare)} of the training tokens clean, only ratios at or below that share can drop all the junk (the paper reports about 60% best on OpenWebMath).
+- Junk vs clean on the probe: CLM's loss on junk tokens goes ${f4(c0.probeJunk)} → ${f4(cN.probeJunk)} (it learns the junk), SLM's → ${f4(sN.probeJunk)}; on clean tokens CLM ${f4(c0.probeClean)} → ${f4(cN.probeClean)}, SLM → ${f4(sN.probeClean)}.
+- Selection: at the end ${pct(sN.selectedClean ?? Number.NaN)} of the tokens the SLM model selects on the probe are clean text, against ${pct(1 - m.probeJunkShare)} clean tokens overall.
+- Per training batch (SLM ${MAIN * 100}%), first fifth → last fifth of the steps: selected ${f4(s0)} → ${f4(s1)}, unselected ${f4(u0)} → ${f4(u1)} (${u1 > u0 ? "rises, as in the paper" : "falls, but more slowly than the selected tokens' loss; the paper reports it rising"}).
+`;
+const command = [
+  `--scale ${scaleName}`,
+  `--seed ${seed}`,
+  values.steps ? `--steps ${scale.steps}` : "",
+  values.ratios !== DEFAULT_RATIOS ? `--ratios ${values.ratios}` : "",
+]
+  .filter(Boolean)
+  .join(" ");
+// Other finished runs (other seeds or scales) beside this one: their headline numbers, for the spread.
+const others = readdirSync(assets)
+  .filter((f) => /^results-.+\.json$/.test(f) && f !== `results-${runName}.json`)
+  .sort()
+  .map(
+    (f) =>
+      JSON.parse(readFileSync(join(assets, f), "utf8")) as {
+        run?: string;
+        settings: { seed: number; steps: number };
+        summary: {
+          clmFinal: number;
+          slmFinal: number;
+          aheadAt: number;
+          checkpoints: number;
+          tokensToReachClm: number | null;
+          clmTokens?: number;
+        };
+      },
+  );
+const otherRuns = others.length
+  ? `\n## Other runs\n\n| run | seed | steps | CLM final | SLM ${MAIN * 100}% final | Δ | SLM ahead at |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n${others
+      .map(
+        (o) =>
+          `| ${o.run ?? "?"} | ${o.settings.seed} | ${o.settings.steps} | ${f4(o.summary.clmFinal)} | ${f4(o.summary.slmFinal)} | ${(o.summary.slmFinal - o.summary.clmFinal).toFixed(4)} | ${o.summary.aheadAt}/${o.summary.checkpoints} |`,
+      )
+      .join("\n")}\n`
+  : "";
+const md = `# Small-scale reproduction of Selective Language Modeling (scale: ${scaleName}, seed ${seed})
+
+Generated by \`bun run experiment -- ${command}\` (examples/experiment.ts) on ${new Date().toISOString().slice(0, 10)}.
 Machine: ${cpus().length} CPU cores, TensorFlow.js backend \`${backend}\`. Total time ${(Object.values(seconds).reduce((a, b) => a + b, 0) / 60).toFixed(1)} min.
 
 ## Setup
@@ -551,7 +654,7 @@ Machine: ${cpus().length} CPU cores, TensorFlow.js backend \`${backend}\`. Total
 - **Reference model**: the base trained with plain causal LM on ${scale.refDocs} other clean documents for ${scale.refSteps} steps of ${scale.batchSize} × ${scale.seqLen} tokens.
 - **Runs**: the base continued on the corpus for ${scale.steps} steps of ${scale.batchSize} × ${scale.seqLen} tokens, AdamW (β 0.9/0.95, weight decay 0.1), peak lr ${scale.lr}, ${schedule.warmup} warm-up steps, cosine to lr/10, clip 1.0, data-order seed ${seed}; identical sequences in identical order for every ratio. SLM ranks excess loss (training-model loss − stored reference loss) over each batch and back-propagates the top *ratio* of tokens; 100% is plain causal LM (CLM).
 - **Held-out loss**: mean token cross-entropy on ${m.heldOutTokens} tokens of ${scale.heldOutDocs} clean documents no model trained on, at step 0 and every ${saveEvery} steps.
-- **Probe**: ${m.probeTokens} tokens of ${scale.probeRows} noisy rows never trained on, scored by the reference; tokens are split by the selection SLM ${MAIN * 100}% makes at step 0.
+- **Probe**: ${m.probeTokens} tokens of ${scale.probeRows} noisy rows never trained on (${pct(m.probeJunkShare)} junk), each token labelled clean or junk from the junk spans the corpus builder records.
 
 Reference model held-out loss: ${f4(m.referenceHeldOut)}; base: ${f4(m.baseHeldOut)}.
 
@@ -574,19 +677,28 @@ ${clm.map((c, i) => `| ${c.tokens} | ${ratios.map((r) => f4(m.runs[String(r)][i]
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${ratioRows.join("\n")}
 
-Lowest final held-out loss: ${label(best)} (the paper finds about 60% best).
+Lowest final held-out loss: ${label(best)} (the paper finds about 60% best). Clean target text is ${pct(cleanShare)} of the
+training tokens here (the rest is junk), so a ratio near that share can keep the clean tokens and drop the junk.
 
 ## Selected vs unselected tokens
 
-![probe loss by group](${rel(svg("selected-unselected"))})
-
-| tokens seen | CLM: selected group | CLM: unselected group | SLM ${MAIN * 100}%: selected | SLM ${MAIN * 100}%: unselected |
-| ---: | ---: | ---: | ---: | ---: |
-${clm.map((c, i) => `| ${c.tokens} | ${f4(c.probeSelected)} | ${f4(c.probeUnselected)} | ${f4(slm[i].probeSelected)} | ${f4(slm[i].probeUnselected)} |`).join("\n")}
-
-Per training batch (selection recomputed each step, from metrics.jsonl):
+Per training batch of the SLM ${MAIN * 100}% run (selection recomputed at every step, from its metrics.jsonl; the paper's
+Fig. 6 view):
 
 ![training loss](${rel(svg("training-loss"))})
+
+| steps | all tokens | selected | unselected |
+| --- | ---: | ---: | ---: |
+${batchRows.join("\n")}
+
+On the probe, with each token's ground truth (clean target text or junk), and the selection each model would make there
+(top ${MAIN * 100}% of excess loss over the probe):
+
+![probe loss, clean vs junk](${rel(svg("clean-junk"))})
+
+| tokens seen | CLM: clean | CLM: junk | SLM: clean | SLM: junk | SLM: selected | SLM: unselected | clean share of selection, CLM model | …, SLM model |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${clm.map((c, i) => `| ${c.tokens} | ${f4(c.probeClean)} | ${f4(c.probeJunk)} | ${f4(slm[i].probeClean)} | ${f4(slm[i].probeJunk)} | ${f4(slm[i].probeSelected)} | ${f4(slm[i].probeUnselected)} | ${pct(c.selectedClean ?? Number.NaN)} | ${pct(slm[i].selectedClean ?? Number.NaN)} |`).join("\n")}
 
 ## Token categories over checkpoints (Fig. 3 / App. B.1 rule)
 
@@ -606,9 +718,10 @@ CLM, by window of checkpoints:
 | --- | ${CATEGORIES.map(() => "---:").join(" | ")} |
 ${m.categoryWindows.map((w) => catRow(`${w.from}–${w.to}`, w.shares)).join("\n")}
 
+${observations}
 ## What this does and does not show
 
-- One seed, one corpus, one tiny model: differences between neighbouring ratios smaller than the checkpoint-to-checkpoint
+- One seed per run, one corpus, one tiny model: differences between neighbouring ratios smaller than the checkpoint-to-checkpoint
   wiggle of a curve are not evidence of anything. Rerun with \`--seed\` to see the spread.
 - The junk is synthetic (examples/lib/web-junk.ts) and the clean text is exactly the held-out distribution, so the
   reference model knows precisely what "useful" means here. That is the setting the method is built for; real
@@ -630,16 +743,17 @@ ${pipeline.records.map((r) => `| ${r.name} | ${r.seconds.toFixed(1)}${r.reused ?
 
 \`\`\`sh
 bun install
-bun run experiment -- --scale ${scaleName} --seed ${seed}${values.steps ? ` --steps ${scale.steps}` : ""}   # writes runs/experiment/${scaleName}/ and docs/reproduction*
+bun run experiment -- ${command}   # work files in runs/experiment/${runName}/
 \`\`\`
 
-All numbers above are in \`${rel(join(assets, `results-${scaleName}.json`))}\`.
+All numbers above are in \`${rel(join(assets, `results-${runName}.json`))}\`.
+${otherRuns}
 `;
-writeFileSync(join(docsDir, "reproduction.md"), md);
+writeFileSync(mdPath, md);
 console.log(
   `held-out loss: CLM ${f4(clmFinal)}, SLM ${MAIN * 100}% ${f4(finalOf(MAIN).heldOut)}; SLM ahead at ${ahead}/${slm.length - 1} checkpoints`,
 );
 for (const r of ratios) console.log(`  ${label(r).padEnd(12)} ${f4(finalOf(r).heldOut)}`);
 console.log(
-  `wrote ${relative(process.cwd(), join(docsDir, "reproduction.md"))} and ${relative(process.cwd(), assets)}/ in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  `wrote ${relative(process.cwd(), mdPath)} and ${relative(process.cwd(), assets)}/ in ${((performance.now() - started) / 1000).toFixed(0)} s`,
 );

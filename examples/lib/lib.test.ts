@@ -115,3 +115,24 @@ describe("meanLoss / sequenceLosses", () => {
     model.dispose();
   });
 });
+
+describe("junkTokens", () => {
+  test("labels the real tokenizer's tokens by junk character span", async () => {
+    const { loadTokenizer } = await import("@rho1/tokenizer");
+    const { junkTokens } = await import("./token-labels.ts");
+    const tok = await loadTokenizer(join(import.meta.dir, "../../models/stories260K"));
+    const junk = "Cookie © 2011 Ã©";
+    const clean = "Question: 48/2 = 24";
+    const text = `${junk}\n${clean}`;
+    const [ids] = tok.encodeCorpus([text]);
+    const labels = junkTokens(text, [[0, junk.length]], ids, (id) => tok.idToToken(id) ?? "");
+    // Every token decoded alone lands on its own side of the boundary.
+    const junkIds = ids.filter((_, i) => labels[i]);
+    const cleanIds = ids.filter((_, i) => !labels[i]);
+    expect(tok.decode(junkIds)).toBe(junk);
+    expect(tok.decode(cleanIds).trim()).toBe(clean);
+    expect(labels[0]).toBe(1);
+    expect(labels[labels.length - 1]).toBe(0);
+    expect(() => junkTokens(`${text}!`, [], ids, (id) => tok.idToToken(id) ?? "")).toThrow("pieces cover");
+  });
+});

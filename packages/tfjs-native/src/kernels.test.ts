@@ -5,6 +5,7 @@ import {
   ADAMW,
   ATTENTION,
   CROSS_ENTROPY,
+  CROSS_ENTROPY_GRAD,
   EMBEDDING,
   NativeKernelError,
   nativeAvailability,
@@ -228,6 +229,13 @@ describe.skipIf(!avail.ok)("native contract kernels vs pure tfjs", () => {
     );
     expect(r.forward).toBeLessThan(TOL);
     expect(r.grads[0]).toBeLessThan(TOL);
+    // The backward pass reuses the forward's row logsumexps; without a forward on these logits it recomputes them.
+    const dy = uniform([13], 43);
+    const fresh = tf.add(logits, 0); // new dataId: nothing cached
+    const recomputed = run(CROSS_ENTROPY_GRAD, { dy, logits: fresh, labels });
+    run(CROSS_ENTROPY, { logits: fresh, labels });
+    const reused = run(CROSS_ENTROPY_GRAD, { dy, logits: fresh, labels });
+    expect(relErr(reused, recomputed)).toBeLessThan(1e-6);
     const loss = run(CROSS_ENTROPY, { logits, labels }).dataSync();
     expect([loss[2], loss[5], loss[7]]).toEqual([0, 0, 0]);
     expect(loss[0]).toBeGreaterThan(1);

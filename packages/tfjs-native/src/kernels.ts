@@ -86,7 +86,8 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
   const attnDims = (name: string, inputs: Inputs, attrs: NamedAttrMap) => {
     const { q, k, v, keyMask } = inputs;
     const { scale, queryOffset } = attrs as { scale?: number; queryOffset?: number };
-    if (!Number.isFinite(scale)) throw new NativeKernelError(name, "attrs.scale", "a finite number", `${scale}`);
+    if (!Number.isFinite(scale))
+      throw new NativeKernelError(name, "attrs.scale", "a finite number", `${scale}`);
     if (!Number.isInteger(queryOffset ?? 0) || (queryOffset ?? 0) < 0) {
       throw new NativeKernelError(name, "attrs.queryOffset", "an integer >= 0", `${queryOffset}`);
     }
@@ -235,7 +236,8 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       const g = new Float32Array(n * v);
       const cached = lseCache.get(logits.dataId);
       const lse = cached && cached.labels === labels.dataId ? cached.lse : null;
-      if (g.length > 0) lib.rho1_xent_bwd(f32(backend, dy), f32(backend, logits), i32(backend, labels), lse, g, n, v);
+      if (g.length > 0)
+        lib.rho1_xent_bwd(f32(backend, dy), f32(backend, logits), i32(backend, labels), lse, g, n, v);
       return output(backend, [n, v], g);
     }),
     kernel(K.EMBEDDING, ({ table, ids }, backend) => {

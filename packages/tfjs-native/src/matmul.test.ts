@@ -99,7 +99,10 @@ describe.skipIf(!avail.ok)("native MatMul / BatchMatMul / _FusedMatMul", () => {
   });
 
   test("int32 matmuls keep their dtype (stock kernel)", () => {
-    const c = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"), tf.tensor2d([5, 6, 7, 8], [2, 2], "int32"));
+    const c = tf.matMul(
+      tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"),
+      tf.tensor2d([5, 6, 7, 8], [2, 2], "int32"),
+    );
     expect(c.dtype).toBe("int32");
     expect(Array.from(c.dataSync())).toEqual([19, 22, 43, 50]);
   });

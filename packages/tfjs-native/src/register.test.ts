@@ -25,7 +25,9 @@ if (!avail.ok) console.log(`skipping native registration tests: ${avail.reason}`
 const probe = join(import.meta.dir, "fixtures", "register-probe.ts");
 
 function runProbe(env: Record<string, string | undefined>): { out: Record<string, unknown>; stderr: string } {
-  const proc = Bun.spawnSync([process.execPath, probe], { env: { ...process.env, ...env }, stderr: "pipe" });
+  const merged: Record<string, string | undefined> = { ...process.env, RHO1_NATIVE: undefined, ...env };
+  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
+  const proc = Bun.spawnSync([process.execPath, probe], { env: merged as Record<string, string>, stderr: "pipe" });
   const stdout = proc.stdout.toString().trim().split("\n");
   return { out: JSON.parse(stdout[stdout.length - 1]), stderr: proc.stderr.toString() };
 }
@@ -47,6 +49,7 @@ describe("falling back to pure tfjs", () => {
   });
 
   test("a missing OpenBLAS gives false with the reason", () => {
+    // (RHO1_NATIVE is removed from the probes' environment unless a test sets it.)
     const { out, stderr } = runProbe({ RHO1_OPENBLAS: "/nonexistent/libopenblas.so.0" });
     expect(out.first).toBe(false);
     expect(String(out.reason)).toContain("OpenBLAS not found");

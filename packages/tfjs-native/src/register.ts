@@ -123,6 +123,7 @@ export function nativeStatus(): NativeStatus {
 
 /** Whether this machine can use the native path at all (for tests that must skip with a reason). */
 export function nativeAvailability(): { ok: boolean; reason: string | null } {
+  if (process.env.RHO1_NATIVE === "0") return { ok: false, reason: "disabled by RHO1_NATIVE=0" };
   if (!findOpenBlas()) return { ok: false, reason: "OpenBLAS not found (libopenblas0)" };
   if (!findCompiler()) return { ok: false, reason: "no C compiler (cc/gcc/clang)" };
   return { ok: true, reason: null };
