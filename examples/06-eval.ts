@@ -6,7 +6,7 @@ import { loadTokenizer } from "@rho1/tokenizer";
 import { checkpointName, packText } from "@rho1/train";
 import { CausalLM } from "@rho1/transformer";
 import { fastBackend } from "./lib/backend.ts";
-import { readCleanJsonl } from "./lib/clean-text.ts";
+import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
 import { BASE_MODEL, OUT, ROOT } from "./lib/example-inputs.ts";
 import { meanLoss } from "./lib/losses.ts";
 
@@ -18,7 +18,7 @@ const [model, tokenizer] = await Promise.all([CausalLM.load(dir), loadTokenizer(
 // Held-out loss: mean token cross-entropy over 30 MATH solutions, packed like training data.
 const heldOut = join(OUT, "heldout-math.jsonl");
 const docs = readCleanJsonl(join(ROOT, "data/corpus/clean/math_train.sample.jsonl"), 30);
-writeFileSync(heldOut, docs.map((text) => `${JSON.stringify({ text })}\n`).join(""));
+writeFileSync(heldOut, textJsonl(docs));
 const { loss, tokens } = meanLoss(model, await packText([heldOut], tokenizer, 128));
 console.log(`${dir}: held-out loss ${loss.toFixed(4)} nats/token over ${tokens} tokens`);
 

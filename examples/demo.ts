@@ -20,7 +20,7 @@ import { checkpointName, packText, type StepMetrics, train } from "@rho1/train";
 import { CausalLM } from "@rho1/transformer";
 import { main as rho1 } from "rho1";
 import { fastBackend } from "./lib/backend.ts";
-import { readCleanJsonl } from "./lib/clean-text.ts";
+import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
 import { parseScriptArgs, usageError } from "./lib/cli.ts";
 import { selectionHeatmap } from "./lib/heatmap.ts";
 import { meanLoss, sequenceLosses } from "./lib/losses.ts";
@@ -103,10 +103,9 @@ say(
   `rho1 demo → ${relative(process.cwd(), out) || "."}: ${steps} steps × ${batchSize} × ${seqLen} tokens per run, ` +
     `SLM ratio ${ratio}, seed ${seed}`,
 );
-say(`backend: ${await fastBackend()}`);
+await fastBackend(); // prints its choice, e.g. "cpu + tfjs-native kernels"
 
-const writeJsonl = (path: string, texts: string[]) =>
-  writeFileSync(path, texts.map((text) => `${JSON.stringify({ text })}\n`).join(""));
+const writeJsonl = (path: string, texts: string[]) => writeFileSync(path, textJsonl(texts));
 
 // 1. Corpus.
 await pipeline.stage(

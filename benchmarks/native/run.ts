@@ -372,4 +372,43 @@ if (part === "all" || part === "profile") {
   }
 }
 
+// ---- 5. soak: tensor count and RSS over 200 native training steps (small batch) ----
+if (part === "all" || part === "soak") {
+  const model = CausalLM.random(benchConfig(vocab), 2);
+  const opt = new AdamW(model.variables, { lr: 1e-4, weightDecay: 0.1 });
+  const vars = [...model.variables.values()];
+  const rows: string[] = [];
+  let tensors0 = 0;
+  let rss0 = 0;
+  let tensors1 = 0;
+  let rss1 = 0;
+  for (let step = 1; step <= 200; step++) {
+    const ids = randomIds(2, 64, vocab, step);
+    const { value, grads } = tf.variableGrads(() => {
+      const { ce, valid } = model.tokenLosses(ids);
+      return tf.div(tf.sum(tf.mul(ce, valid)), tf.sum(valid)) as tf.Scalar;
+    }, vars);
+    const named = new Map<string, tf.Tensor>();
+    for (const [name, variable] of model.variables) named.set(name, grads[variable.name]);
+    opt.step(named);
+    tf.dispose([value, ids]);
+    tf.dispose(grads);
+    if (step === 20) {
+      Bun.gc(true);
+      [tensors0, rss0] = [tf.memory().numTensors, process.memoryUsage().rss];
+    }
+    if (step % 60 === 20 || step === 200) {
+      Bun.gc(true);
+      const rss = process.memoryUsage().rss;
+      [tensors1, rss1] = [tf.memory().numTensors, rss];
+      rows.push(`step ${step}: tensors ${tf.memory().numTensors}, RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
+    }
+  }
+  model.dispose();
+  console.log(`\n## soak: 200 native training steps (2×64 tokens, vocab ${vocab})\n${rows.join("\n")}`);
+  ratios.push(
+    `soak steps 20→200: tensors ${tensors0}→${tensors1}, RSS ${(rss0 / 2 ** 20).toFixed(0)}→${(rss1 / 2 ** 20).toFixed(0)} MiB`,
+  );
+}
+
 console.log(`\n## ratios\n${ratios.join("\n")}`);

@@ -48,3 +48,18 @@ export function readCleanJsonl(path: string, limit = Number.POSITIVE_INFINITY): 
   }
   return out;
 }
+
+/**
+ * `{"text": ...}` JSON lines. U+2028 / U+2029 are written escaped: JSON.stringify leaves them raw, and line readers
+ * that treat them as line breaks (Bun's readline does) would cut the record in two.
+ */
+export function textJsonl(texts: string[]): string {
+  return texts
+    .map(
+      (text) =>
+        `${JSON.stringify({ text })
+          .replace(/\u2028/g, "\\u2028")
+          .replace(/\u2029/g, "\\u2029")}\n`,
+    )
+    .join("");
+}

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
 import { checkpointName, train } from "@rho1/train";
-import { readCleanJsonl } from "./clean-text.ts";
+import { readCleanJsonl, textJsonl } from "./clean-text.ts";
 import { buildNoisyCorpus } from "./noisy-corpus.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -34,7 +34,7 @@ export async function ensureCorpus(): Promise<void> {
   });
   mkdirSync(join(OUT, "corpus"), { recursive: true });
   await writeOwmParquet(corpus.train, CORPUS);
-  writeFileSync(CLEAN, corpus.refClean.map((text) => `${JSON.stringify({ text })}\n`).join(""));
+  writeFileSync(CLEAN, textJsonl(corpus.refClean));
 }
 
 /** The base model trained for a few steps on clean text (examples/04-train-reference.ts does this). */

@@ -136,3 +136,14 @@ describe("junkTokens", () => {
     expect(() => junkTokens(`${text}!`, [], ids, (id) => tok.idToToken(id) ?? "")).toThrow("pieces cover");
   });
 });
+
+describe("textJsonl", () => {
+  test("one record per line even with U+2028 / U+2029 in the text", async () => {
+    const { textJsonl } = await import("./clean-text.ts");
+    const texts = ["a\u2028b", 'q "x"\nz\u2029', ""];
+    const out = textJsonl(texts);
+    expect(out).not.toMatch(/[\u2028\u2029]/);
+    const lines = out.split(/\r?\n|\u2028|\u2029/).filter((l) => l !== "");
+    expect(lines.map((l) => (JSON.parse(l) as { text: string }).text)).toEqual(texts);
+  });
+});

@@ -153,3 +153,20 @@ RHO1_EXPORT void rho1_adamw(const float *p, const float *g, const float *m, cons
   c.bc2 = 1.0 - pow(b2, step);
   rho1_parallel_for(n, 65536, adamw_task, &c);
 }
+
+/* ---- same-shape float32 Add (residual connections and gradient accumulation) ---- */
+typedef struct {
+  const float *a, *b;
+  float *out;
+} add_ctx;
+
+static void add_task(void *p, int64_t begin, int64_t end) {
+  add_ctx *c = p;
+#pragma omp simd
+  for (int64_t i = begin; i < end; i++) c->out[i] = c->a[i] + c->b[i];
+}
+
+RHO1_EXPORT void rho1_add(const float *a, const float *b, float *out, int64_t n) {
+  add_ctx c = {.a = a, .b = b, .out = out};
+  rho1_parallel_for(n, 131072, add_task, &c);
+}

@@ -16,6 +16,7 @@ export const SYMBOLS = {
   rho1_bias_act: { args: [ptr, i64, i32, ptr, i32, i32], returns: FFIType.void },
   rho1_rmsnorm_fwd: { args: [ptr, ptr, ptr, i64, i32, f32], returns: FFIType.void },
   rho1_rmsnorm_bwd: { args: [ptr, ptr, ptr, ptr, ptr, i64, i32, f32], returns: FFIType.void },
+  rho1_add: { args: [ptr, ptr, ptr, i64], returns: FFIType.void },
   rho1_swiglu_fwd: { args: [ptr, ptr, ptr, i64], returns: FFIType.void },
   rho1_swiglu_bwd: { args: [ptr, ptr, ptr, ptr, ptr, i64], returns: FFIType.void },
   rho1_adamw: {

@@ -164,7 +164,13 @@ export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> 
   if (!process.env.OPENBLAS_THREAD_TIMEOUT) setNativeEnv("OPENBLAS_THREAD_TIMEOUT", "4");
   const envThreads = Number.parseInt(process.env.RHO1_THREADS ?? "", 10);
   const threads = Math.max(1, opts.threads ?? (envThreads > 0 ? envThreads : availableParallelism()));
-  const { symbols } = dlopen(library, SYMBOLS);
+  let symbols: NativeSymbols;
+  try {
+    symbols = dlopen(library, SYMBOLS).symbols;
+  } catch (err) {
+    // A stale or foreign cache entry: say so (deleting it makes the next start rebuild).
+    throw new NativeUnavailable(`loading ${library} failed (${(err as Error).message}); delete it to rebuild`);
+  }
   const rc = symbols.rho1_init(cString(openblas), threads);
   if (rc !== 0) throw new NativeUnavailable(`loading OpenBLAS failed: ${symbols.rho1_error()}`);
   return {

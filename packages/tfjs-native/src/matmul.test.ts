@@ -98,6 +98,19 @@ describe.skipIf(!avail.ok)("native MatMul / BatchMatMul / _FusedMatMul", () => {
     }
   });
 
+  test("same-shape float32 Add is native and exact; broadcasting and int32 adds use the stock kernel", async () => {
+    const a = uniform([3, 77, 129], 21);
+    const b = uniform([3, 77, 129], 22);
+    const ours = tf.add(a, b);
+    const ref = await stock(() => snapshot(tf.add(a, b)));
+    expect(relErr(ours, asTensor(ref))).toBe(0);
+    expect(Array.from(tf.add(tf.ones([2, 3]), tf.tensor1d([1, 2, 3])).dataSync())).toEqual([
+      2, 3, 4, 2, 3, 4,
+    ]);
+    const ints = tf.add(tf.tensor1d([1, 2], "int32"), tf.tensor1d([3, 4], "int32"));
+    expect([ints.dtype, ...ints.dataSync()]).toEqual(["int32", 4, 6]);
+  });
+
   test("int32 matmuls keep their dtype (stock kernel)", () => {
     const c = tf.matMul(
       tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"),

@@ -177,3 +177,32 @@ export const batchMatMulGrad: GradConfig = {
     return { a: () => reduceTo(da(), a.shape), b: () => reduceTo(db(), b.shape) };
   },
 };
+
+/**
+ * Add for two float32 tensors of the same shape (residual connections, gradient accumulation) in C; anything else
+ * (broadcasting, other dtypes, small tensors where the call costs more) runs the stock kernel.
+ */
+export function addKernel(lib: NativeSymbols, stock: KernelConfig | undefined): KernelConfig {
+  return {
+    kernelName: tf.Add,
+    backendName: "cpu",
+    kernelFunc: (args) => {
+      const { inputs, backend } = args;
+      const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+      const n = sizeOf(a.shape);
+      const same =
+        a.dtype === "float32" &&
+        b.dtype === "float32" &&
+        a.shape.length === b.shape.length &&
+        a.shape.every((d, i) => d === b.shape[i]);
+      if (!same || n < 4096) {
+        if (!stock) throw new Error("Add: the stock cpu kernel is not registered");
+        return stock.kernelFunc(args);
+      }
+      const cpu = backend as CpuBackend;
+      const out = new Float32Array(n);
+      lib.rho1_add(f32(cpu, a), f32(cpu, b), out, n);
+      return output(cpu, [...a.shape], out);
+    },
+  };
+}

@@ -27,7 +27,10 @@ const probe = join(import.meta.dir, "fixtures", "register-probe.ts");
 function runProbe(env: Record<string, string | undefined>): { out: Record<string, unknown>; stderr: string } {
   const merged: Record<string, string | undefined> = { ...process.env, RHO1_NATIVE: undefined, ...env };
   for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
-  const proc = Bun.spawnSync([process.execPath, probe], { env: merged as Record<string, string>, stderr: "pipe" });
+  const proc = Bun.spawnSync([process.execPath, probe], {
+    env: merged as Record<string, string>,
+    stderr: "pipe",
+  });
   const stdout = proc.stdout.toString().trim().split("\n");
   return { out: JSON.parse(stdout[stdout.length - 1]), stderr: proc.stderr.toString() };
 }

@@ -14,7 +14,7 @@ import {
   loadNative,
   NativeUnavailable,
 } from "./loader.ts";
-import { batchMatMulGrad, batchMatMulKernel, fusedMatMulKernel } from "./matmul.ts";
+import { addKernel, batchMatMulGrad, batchMatMulKernel, fusedMatMulKernel } from "./matmul.ts";
 
 export interface RegisterOptions extends LoadOptions {
   /** Print the one-line notice when native kernels are unavailable (default true). */
@@ -42,6 +42,7 @@ export interface NativeStatus {
 let loaded: LoadedNative | null = null;
 let pending: Promise<boolean> | null = null;
 let reason: string | null = null;
+let noticed = false;
 let registeredNames: string[] = [];
 const stockKernels = new Map<string, KernelConfig | undefined>();
 let stockMatMulGrad: GradConfig | undefined;
@@ -58,6 +59,7 @@ function registerAll(lib: LoadedNative): void {
   const configs = [
     batchMatMulKernel(lib.symbols, stock(tf.BatchMatMul)),
     fusedMatMulKernel(lib.symbols, stock(tf._FusedMatMul)),
+    addKernel(lib.symbols, stock(tf.Add)),
     ...contractKernels(lib.symbols),
   ];
   for (const c of configs) replaceKernel(c);
@@ -84,8 +86,10 @@ export function registerNativeKernels(opts: RegisterOptions = {}): Promise<boole
     } catch (err) {
       if (!(err instanceof NativeUnavailable)) throw err;
       reason = err.message;
-      if (!opts.quiet)
+      if (!opts.quiet && !noticed) {
+        noticed = true; // one notice per process, however often registration is retried
         console.error(`rho1: native kernels off (${reason}); using the pure TensorFlow.js path`);
+      }
       return false;
     }
   })();

@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { createInterface } from "node:readline";
 import type { Tokenizer } from "@rho1/tokenizer";
 import { asyncBufferFromFile, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
@@ -63,9 +62,8 @@ export async function* readTexts(path: string, textColumn = "text"): AsyncGenera
   }
   if (!/\.(jsonl|ndjson)$/i.test(path))
     throw new TrainError(`${path}: expected a .jsonl or .parquet file`, "bad_data");
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
   let n = 0;
-  for await (const line of lines) {
+  for await (const line of jsonLines(path)) {
     n++;
     if (line.trim() === "") continue;
     let row: unknown;
@@ -79,6 +77,26 @@ export async function* readTexts(path: string, textColumn = "text"): AsyncGenera
       throw new TrainError(`${path}:${n}: no string field "${textColumn}"`, "bad_data");
     yield text;
   }
+}
+
+/**
+ * The lines of a JSON-lines file, split on "\n" only. node:readline also breaks at U+2028/U+2029, which JSON allows
+ * unescaped inside strings (GSM8K has them), so it would cut records in two.
+ */
+async function* jsonLines(path: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of createReadStream(path)) {
+    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+    let newline = buffered.indexOf("\n");
+    while (newline >= 0) {
+      yield buffered.slice(0, newline).replace(/\r$/, "");
+      buffered = buffered.slice(newline + 1);
+      newline = buffered.indexOf("\n");
+    }
+  }
+  buffered += decoder.decode();
+  if (buffered !== "") yield buffered;
 }
 
 /**

@@ -241,3 +241,16 @@ describe("train from a score store (@rho1/reference-scorer)", () => {
     );
   }, 60_000);
 });
+
+describe("readTexts", () => {
+  test("splits JSON lines on \\n only: U+2028/U+2029 inside a string (valid JSON, seen in GSM8K) stay in the record", async () => {
+    const { readTexts } = await import("./data.ts");
+    const dir = mkdtempSync(join(tmpdir(), "rho1-jsonl-"));
+    const file = join(dir, "docs.jsonl");
+    writeFileSync(file, `{"text":"a\u2028b"}\r\n\n{"text":"c\u2029d"}\n{"text":"e"}`);
+    const texts: string[] = [];
+    for await (const t of readTexts(file)) texts.push(t);
+    expect(texts).toEqual(["a\u2028b", "c\u2029d", "e"]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
