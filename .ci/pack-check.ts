@@ -10,7 +10,8 @@ const packs = join(work, "packs");
 
 function run(cmd: string[], cwd: string): string {
   const p = Bun.spawnSync(cmd, { cwd, stdout: "pipe", stderr: "pipe" });
-  if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")} (in ${cwd}) failed:\n${p.stderr.toString()}${p.stdout.toString()}`);
+  if (p.exitCode !== 0)
+    throw new Error(`${cmd.join(" ")} (in ${cwd}) failed:\n${p.stderr.toString()}${p.stdout.toString()}`);
   return p.stdout.toString();
 }
 
@@ -27,7 +28,11 @@ try {
   // Tarballs depend on each other by version (workspace:* was rewritten); overrides point those at the tarballs.
   await Bun.write(
     join(app, "package.json"),
-    JSON.stringify({ name: "pack-check", private: true, type: "module", dependencies: deps, overrides: deps }, null, 2),
+    JSON.stringify(
+      { name: "pack-check", private: true, type: "module", dependencies: deps, overrides: deps },
+      null,
+      2,
+    ),
   );
   run(["bun", "install"], app);
   const smoke = `

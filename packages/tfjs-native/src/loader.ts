@@ -169,7 +169,9 @@ export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> 
     symbols = dlopen(library, SYMBOLS).symbols;
   } catch (err) {
     // A stale or foreign cache entry: say so (deleting it makes the next start rebuild).
-    throw new NativeUnavailable(`loading ${library} failed (${(err as Error).message}); delete it to rebuild`);
+    throw new NativeUnavailable(
+      `loading ${library} failed (${(err as Error).message}); delete it to rebuild`,
+    );
   }
   const rc = symbols.rho1_init(cString(openblas), threads);
   if (rc !== 0) throw new NativeUnavailable(`loading OpenBLAS failed: ${symbols.rho1_error()}`);
