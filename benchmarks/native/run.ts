@@ -5,9 +5,10 @@
  *      (the same @rho1/transformer op with the native kernels unregistered);
  *   3. the benchmark Llama (hidden 256, 4 layers, 4 heads, 2 KV heads, FFN 688, vocab 32000, batch 8×256): train
  *      (forward + backward + AdamW) and score tokens/s with native on, off (smaller batch: the stock path is ~100×
- *      slower) and PyTorch (/usr/bin/python3, same threads and OPENBLAS_CORETYPE).
+ *      slower) and PyTorch (/usr/bin/python3, same threads and OPENBLAS_CORETYPE);
+ *   4. a per-kernel profile of one train + score step; 5. tensor count and RSS over 200 training steps.
  *
- *   bun benchmarks/native/run.ts [--part all|sgemm|kernels|model] [--vocab 32000] [--batch 8] [--seq 256]
+ *   bun benchmarks/native/run.ts [--part all|sgemm|kernels|model|profile|soak] [--vocab 32000] [--batch 8] [--seq 256]
  *                                [--steps 3] [--no-torch] [--no-off]
  * Set RHO1_OPENBLAS_CORETYPE (e.g. SKYLAKEX) to pick OpenBLAS's kernel for both sides.
  */
