@@ -110,22 +110,24 @@ export async function packText(
   seqLen: number,
   textColumn = "text",
 ): Promise<SequenceSource> {
+  // The scorer's packDocuments restarts rows at every unit (row group); training cuts one stream over all files, so
+  // it keeps only each batch's document tokens (the unpadded prefix) and cuts rows itself. Imported lazily like
+  // ScoreStore, so importing @rho1/train alone does not load the scorer.
+  const { packDocuments } = await import("@rho1/reference-scorer");
   let stream = new Int32Array(1 << 16);
   let used = 0;
-  const push = (id: number) => {
-    if (used === stream.length) {
-      const bigger = new Int32Array(stream.length * 2);
-      bigger.set(stream);
+  const bos = tokenizer.addBos && tokenizer.bosId !== null;
+  const flush = (texts: string[]) => {
+    const unit = packDocuments(texts, tokenizer, { seqLen, bos });
+    if (used + unit.tokens > stream.length) {
+      let size = stream.length * 2;
+      while (size < used + unit.tokens) size *= 2;
+      const bigger = new Int32Array(size);
+      bigger.set(stream.subarray(0, used));
       stream = bigger;
     }
-    stream[used++] = id;
-  };
-  const flush = (texts: string[]) => {
-    for (const ids of tokenizer.encodeCorpus(texts)) {
-      if (tokenizer.addBos && tokenizer.bosId !== null) push(tokenizer.bosId);
-      for (const id of ids) push(id);
-      if (tokenizer.eosId !== null) push(tokenizer.eosId);
-    }
+    stream.set(unit.ids.subarray(0, unit.tokens), used);
+    used += unit.tokens;
   };
   for (const path of paths) {
     let pending: string[] = [];

@@ -1,17 +1,7 @@
 /** Deterministic data order: a seeded permutation of the sequences per epoch, and a position that a checkpoint can
  *  store and restore exactly. */
 
-/** mulberry32: a small, well-mixed 32-bit PRNG; its whole state is one integer. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "@rho1/transformer";
 
 export function permutation(n: number, seed: number): Uint32Array {
   const order = Uint32Array.from({ length: n }, (_, i) => i);

@@ -112,7 +112,10 @@ describe.skipIf(!haveShared)("golden stories260K (the embedded real model)", () 
     const padded = model.logits(ids, mask).dataSync();
     const plain = model.logits(tf.tensor2d([short], undefined, "int32")).dataSync();
     const v = model.config.vocabSize;
-    expect(maxAbs(padded.subarray(pad * v), plain)).toBeLessThan(1e-5);
+    // Relative to the largest logit: BLAS sums in float32 in an order that depends on the row count, so padding
+    // changes the last bits (measured 1.1e-5 absolute on logits up to ~19 with the native kernels).
+    const scale = Math.max(1, maxAbs(plain, new Float32Array(plain.length)));
+    expect(maxAbs(padded.subarray(pad * v), plain) / scale).toBeLessThan(1e-6);
   });
 
   afterAll(() => model?.dispose());
