@@ -22,7 +22,7 @@ import {
   loadDataset,
   MULTI_CHOICE,
   rawGold,
-} from "../../packages/math-eval/src/index.ts";
+} from "@rho1/math-eval";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -71,9 +71,9 @@ if (values.generate !== undefined)
 
 /** Generation speed of the eval loop with the embedded stories260K model (greedy, stop strings, batched). */
 async function measureGeneration(n: number, maxNewTokens: number): Promise<void> {
-  const { loadTokenizer } = await import("../../packages/tokenizer/src/index.ts");
-  const { CausalLM, setupBackend } = await import("../../packages/transformer/src/index.ts");
-  const { evaluate, modelGenerator } = await import("../../packages/math-eval/src/index.ts");
+  const { loadTokenizer } = await import("@rho1/tokenizer");
+  const { CausalLM, setupBackend } = await import("@rho1/transformer");
+  const { evaluate, modelGenerator } = await import("@rho1/math-eval");
   const { mkdtempSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");

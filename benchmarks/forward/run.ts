@@ -15,9 +15,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CausalLM, parseConfig } from "@rho1/transformer";
+import { CausalLM } from "@rho1/transformer";
 import {
-  BENCH_LLAMA_CONFIG,
+  benchModels,
   compareLogits,
   describeMachine,
   fmt,
@@ -26,7 +26,6 @@ import {
   readFloat32File,
   runAnchor,
   runChild,
-  STORIES,
   setupOurs,
   VARIANTS,
 } from "../lib/anchor.ts";
@@ -84,19 +83,7 @@ async function main() {
   const rows: string[] = [];
   const ratios: string[] = [];
   try {
-    const models: [string, string][] = [];
-    for (const m of (values.models ?? "").split(",")) {
-      if (m === "bench") {
-        // Random weights saved as an HF folder, so both sides read identical float32 weights.
-        await setupOurs();
-        const dir = join(tmp, "llama-h256-v32000");
-        const model = CausalLM.random(parseConfig(BENCH_LLAMA_CONFIG, "bench-config"), 1234);
-        await model.save(dir);
-        model.dispose();
-        models.push(["llama h256 L4 V32000", dir]);
-      } else if (m === "stories") models.push(["stories260K", STORIES]);
-      else throw new Error(`--models: unknown model ${m} (expected bench, stories)`);
-    }
+    const models = await benchModels(values.models ?? "", tmp);
     for (const [name, dir] of models) {
       const vocab = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).vocab_size as number;
       const scoreIds = randomIds(batch, seq, vocab, 1);

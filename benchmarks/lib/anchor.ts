@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { nativeStatus, registerNativeKernels } from "@rho1/tfjs-native";
-import { registerBackendExtension, setupBackend, tf } from "@rho1/transformer";
+import { CausalLM, parseConfig, registerBackendExtension, setupBackend, tf } from "@rho1/transformer";
 
 export const PYTHON = "/usr/bin/python3";
 export const TORCH_LLAMA = join(import.meta.dir, "torch_llama.py");
@@ -57,6 +57,14 @@ export function benchEnv(extra: Record<string, string> = {}): Record<string, str
   return Object.assign(env, extra);
 }
 
+/** benchEnv() for a benchmark that runs ours in its own process: call before setupOurs(). */
+export function applyBenchEnv(): void {
+  const env = benchEnv();
+  for (const name of ["OPENBLAS_CORETYPE", "RHO1_OPENBLAS_CORETYPE"])
+    if (!(name in env)) delete process.env[name];
+  Object.assign(process.env, env);
+}
+
 /** One line describing the machine and the environment, printed first by every benchmark. */
 export function describeMachine(): string {
   let flags = "";
@@ -85,7 +93,13 @@ export interface AnchorResult {
   peak_rss_gb: number;
   score?: { tokens_per_s: number; times_s: number[]; mean_loss: number };
   generate?: { tokens_per_s: number; times_s: number[]; ids: number[] };
-  train?: { tokens_per_s: number; times_s: number[]; loss: number };
+  score_rows?: { seconds: number; tokens: number; tokens_per_s: number };
+  train?: {
+    tokens_per_s: number;
+    times_s: number[];
+    loss: number;
+    slm?: { tokens_per_s: number; times_s: number[]; loss: number };
+  };
 }
 
 /** The anchor's spec: see torch_llama.py's docstring. */
@@ -97,7 +111,8 @@ export interface AnchorSpec {
   check?: { ids: number[][]; out: string };
   score?: { ids?: number[][]; batch?: number; seq?: number; reps?: number; warmup_full?: boolean };
   generate?: { prompt: number[]; new_tokens: number; reps?: number };
-  train?: { ids?: number[][]; batch?: number; seq?: number; reps?: number; lr?: number };
+  score_rows?: { ids: string; lengths: string; seq: number; batch: number; out: string };
+  train?: { ids?: number[][]; batch?: number; seq?: number; reps?: number; lr?: number; slm_ratio?: number };
 }
 
 /** Runs the PyTorch Llama anchor under benchEnv(); the spec goes on stdin (ids can be long). */
@@ -215,22 +230,61 @@ export function fmt(x: number, digits = 0): string {
   return Number.isFinite(x) ? x.toFixed(digits) : "n/a";
 }
 
+/** The shape fields of a Llama config.json; llamaConfigJson adds what every benchmark model shares. */
+export interface LlamaShape {
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  intermediate_size: number;
+  vocab_size: number;
+}
+
+/** A Hugging Face config.json (transformers 4.x dialect) of an untied Llama with this shape. */
+export function llamaConfigJson(shape: LlamaShape, torchDtype = "float32") {
+  return {
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    ...shape,
+    max_position_embeddings: 2048,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    rope_scaling: null,
+    tie_word_embeddings: false,
+    bos_token_id: 1,
+    eos_token_id: 2,
+    torch_dtype: torchDtype,
+  };
+}
+
 /** The issue's benchmark Llama as a Hugging Face config.json: hidden 256, 4 layers, 4/2 heads, FFN 688, vocab 32000. */
-export const BENCH_LLAMA_CONFIG = {
-  architectures: ["LlamaForCausalLM"],
-  model_type: "llama",
+export const BENCH_LLAMA_CONFIG = llamaConfigJson({
   hidden_size: 256,
   num_hidden_layers: 4,
   num_attention_heads: 4,
   num_key_value_heads: 2,
   intermediate_size: 688,
   vocab_size: 32000,
-  max_position_embeddings: 2048,
-  rms_norm_eps: 1e-5,
-  rope_theta: 10000,
-  rope_scaling: null,
-  tie_word_embeddings: false,
-  bos_token_id: 1,
-  eos_token_id: 2,
-  torch_dtype: "float32",
-};
+});
+
+/** Random weights of the benchmark Llama (seed 1234) saved as an HF folder, so both sides read identical weights. */
+export async function saveBenchModel(dir: string): Promise<void> {
+  await setupOurs();
+  const model = CausalLM.random(parseConfig(BENCH_LLAMA_CONFIG, "bench-config"), 1234);
+  await model.save(dir);
+  model.dispose();
+}
+
+/** The --models list ("bench,stories") as [name, HF folder] pairs; the bench model is written under tmp. */
+export async function benchModels(list: string, tmp: string): Promise<[string, string][]> {
+  const models: [string, string][] = [];
+  for (const m of list.split(",")) {
+    if (m === "bench") {
+      const dir = join(tmp, "llama-h256-v32000");
+      await saveBenchModel(dir);
+      models.push(["llama h256 L4 V32000", dir]);
+    } else if (m === "stories") models.push(["stories260K", STORIES]);
+    else throw new Error(`--models: unknown model ${m} (expected bench, stories)`);
+  }
+  return models;
+}

@@ -9,8 +9,13 @@ plus any of
   "threads": N                                     torch threads (default: $RHO1_THREADS or all cores)
   "check":    {"ids": [[...]], "out": PATH}        writes float32 logits [B,T,V] of ids to PATH (raw little-endian)
   "score":    {"ids": [[...]] | "batch","seq", "reps"}    forward + per-token CE (no grad), tokens/s
+  "score_rows": {"ids": PATH.i32, "lengths": PATH.u32, "seq", "batch", "out": PATH.f32}   one timed pass of
+              forward + per-token CE over stored rows (raw int32 [N, seq], real tokens per row) in batches; writes
+              the losses [N, seq-1] (float32, zero past each row's length), tokens/s over real tokens
   "generate": {"prompt": [...], "new_tokens", "reps"}      greedy decoding with a KV cache, tokens/s
-  "train":    {"ids": [[...]] | "batch","seq", "reps", "lr"}   fwd + bwd + clip 1.0 + AdamW step, tokens/s
+  "train":    {"ids": [[...]] | "batch","seq", "reps", "lr", "slm_ratio"}   fwd + bwd + clip 1.0 + AdamW step,
+              tokens/s; with slm_ratio, a Selective Language Modeling step (random reference losses, the top
+              slm_ratio of the batch's tokens by excess loss via torch.topk) alternates with each plain one ("slm")
 Prints one JSON line with the results, load seconds and peak RSS (VmHWM) after load and at the end.
 """
 import json
@@ -241,24 +246,65 @@ def main():
             out["generate"] = {"tokens_per_s": part["new_tokens"] / statistics.median(times), "times_s": times,
                                "ids": result["ids"]}
 
+        if "score_rows" in spec:
+            part = spec["score_rows"]
+            seq, batch = part["seq"], part["batch"]
+            with open(part["ids"], "rb") as f:
+                ids = torch.frombuffer(bytearray(f.read()), dtype=torch.int32).to(torch.int64).view(-1, seq)
+            with open(part["lengths"], "rb") as f:
+                lengths = torch.frombuffer(bytearray(f.read()), dtype=torch.int32).to(torch.int64)  # u32 < 2^31
+            n = ids.shape[0]
+            model.token_losses(ids[:batch])  # warm-up
+            losses = torch.zeros(n, seq - 1)
+            t0 = time.perf_counter()
+            for s in range(0, n, batch):
+                losses[s : s + batch] = model.token_losses(ids[s : s + batch])
+            elapsed = time.perf_counter() - t0
+            # Right padding never influences earlier positions (causal attention): zero the invalid ones like ours.
+            losses = losses * (torch.arange(seq - 1)[None, :] + 1 < lengths[:, None])
+            losses.contiguous().numpy().astype("<f4").tofile(part["out"])
+            tokens = int(lengths.sum())
+            out["score_rows"] = {"seconds": elapsed, "tokens": tokens, "tokens_per_s": tokens / elapsed}
+
     if "train" in spec:
         part = spec["train"]
         ids = ids_of(part, vocab, 2)
         opt = torch.optim.AdamW(model.parameters(), lr=part.get("lr", 1e-4), betas=(0.9, 0.95), eps=1e-8,
                                 weight_decay=0.1)
-        result = {}
+        ratio = part.get("slm_ratio")
+        ref = None if ratio is None else torch.rand(ids.shape[0], ids.shape[1] - 1,
+                                                    generator=torch.Generator().manual_seed(3)) * 10
 
-        def step():
+        def step(selective):
             opt.zero_grad(set_to_none=True)
-            loss = model.token_losses(ids).mean()
+            ce = model.token_losses(ids)
+            if selective:
+                excess = (ce.detach() - ref).flatten()
+                k = max(1, int(ratio * excess.numel()))
+                sel = torch.zeros_like(excess)
+                sel[torch.topk(excess, k).indices] = 1
+                loss = (ce.flatten() * sel).sum() / k
+            else:
+                loss = ce.mean()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            result["loss"] = float(loss)
+            return float(loss)
 
-        times = timed(step, part.get("reps", 3))
-        out["train"] = {"tokens_per_s": ids.numel() / statistics.median(times), "times_s": times,
-                        "loss": result["loss"]}
+        # Plain and selective steps alternate, so machine noise hits both alike; the first round is warm-up.
+        modes = ["train"] + ([] if ratio is None else ["slm"])
+        times, losses = {m: [] for m in modes}, {}
+        for rep in range(part.get("reps", 3) + 1):
+            for m in modes:
+                t0 = time.perf_counter()
+                losses[m] = step(m == "slm")
+                if rep > 0:
+                    times[m].append(time.perf_counter() - t0)
+        out["train"] = {"tokens_per_s": ids.numel() / statistics.median(times["train"]), "times_s": times["train"],
+                        "loss": losses["train"]}
+        if ratio is not None:
+            out["train"]["slm"] = {"tokens_per_s": ids.numel() / statistics.median(times["slm"]),
+                                   "times_s": times["slm"], "loss": losses["slm"]}
     out["peak_rss_gb"] = vm_hwm_gb()
     print(json.dumps(out))
 

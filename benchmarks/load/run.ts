@@ -28,6 +28,7 @@ import {
   compareLogits,
   describeMachine,
   fmt,
+  llamaConfigJson,
   peakRssGb,
   randomIds,
   readFloat32File,
@@ -38,24 +39,17 @@ import {
 import { timeScoring, writeCheckLogits } from "../lib/ours.ts";
 
 /** TinyLlama-1.1B's config.json (transformers 4.x dialect), BF16. */
-const TINYLLAMA_SHAPE = {
-  architectures: ["LlamaForCausalLM"],
-  model_type: "llama",
-  hidden_size: 2048,
-  intermediate_size: 5632,
-  num_hidden_layers: 22,
-  num_attention_heads: 32,
-  num_key_value_heads: 4,
-  vocab_size: 32000,
-  max_position_embeddings: 2048,
-  rms_norm_eps: 1e-5,
-  rope_theta: 10000,
-  rope_scaling: null,
-  tie_word_embeddings: false,
-  bos_token_id: 1,
-  eos_token_id: 2,
-  torch_dtype: "bfloat16",
-};
+const TINYLLAMA_SHAPE = llamaConfigJson(
+  {
+    hidden_size: 2048,
+    intermediate_size: 5632,
+    num_hidden_layers: 22,
+    num_attention_heads: 32,
+    num_key_value_heads: 4,
+    vocab_size: 32000,
+  },
+  "bfloat16",
+);
 
 interface ChildSpec {
   model: string;

@@ -1,13 +1,13 @@
 /**
  * End-to-end scoring throughput: parquet (ZSTD, OpenWebMath schema) -> tokens -> model -> stored losses, with
- * `scoreCorpus` exactly as `rho1 score` runs it, against PyTorch's forward (benchmarks/forward/llama_torch.py)
- * on the very rows we stored, in the same batches, in the same run. Prints where our time goes (read,
+ * `scoreCorpus` exactly as `rho1 score` runs it, against PyTorch's forward (benchmarks/lib/torch_llama.py's
+ * "score_rows" section) on the very rows we stored, in the same batches, in the same run. Prints where our time goes (read,
  * tokenize, model, write), the largest difference between our stored losses and PyTorch's, and the ratio last.
  *
  *   bun benchmarks/score/run.ts [--rows 600] [--seq 256] [--batch 8] [--models stories,bench]
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -18,7 +18,15 @@ import {
   scoreCorpus,
   writeOwmParquet,
 } from "@rho1/reference-scorer";
-import { coretype, ROOT, STORIES, setup, writeBenchModel } from "../forward/common.ts";
+import {
+  applyBenchEnv,
+  describeMachine,
+  ROOT,
+  runAnchor,
+  STORIES,
+  saveBenchModel,
+  setupOurs,
+} from "../lib/anchor.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,10 +38,10 @@ const { values } = parseArgs({
 });
 const [rowsPerSource, seqLen, batchSize] = [Number(values.rows), Number(values.seq), Number(values.batch)];
 const SHARED = join(ROOT, "../shared");
-const TORCH = join(import.meta.dir, "torch_score.py");
 
-const backend = await setup();
-console.log(`backend: ${backend}; OPENBLAS_CORETYPE=${coretype() ?? "(unset)"} for both sides`);
+console.log(describeMachine());
+applyBenchEnv();
+console.log(`backend: ${await setupOurs()}`);
 
 const dir = mkdtempSync(join(tmpdir(), "rho1-bench-score-"));
 const ratios: string[] = [];
@@ -53,7 +61,7 @@ try {
   if (values.models.includes("stories")) models.push(["stories260K", STORIES, STORIES]);
   if (values.models.includes("bench")) {
     const bench = join(dir, "bench-model");
-    await writeBenchModel(bench);
+    await saveBenchModel(bench);
     models.push(["llama h256 L4 vocab32000 (random)", bench, join(SHARED, "data/tokenizers/llama2")]);
   }
   for (const [name, modelDir, tokenizerDir] of models) {
@@ -89,29 +97,20 @@ try {
         units.map((u) => Buffer.from(u.lengths.buffer, u.lengths.byteOffset, u.lengths.byteLength)),
       ),
     );
-    const env = {
-      ...process.env,
-      OMP_WAIT_POLICY: "PASSIVE",
-      RHO1_THREADS: process.env.RHO1_THREADS ?? String(cpus().length),
-    } as Record<string, string>;
-    const core = coretype();
-    if (core) env.OPENBLAS_CORETYPE = core;
-    const args = [
-      TORCH,
-      modelDir,
-      join(dir, "rows.i32"),
-      join(dir, "lengths.u32"),
-      seqLen,
-      batchSize,
-      join(dir, "torch.f32"),
-    ];
     // PyTorch right before and right after ours would be ideal; ours is one long run, so the anchor runs
     // twice after it (the machine is shared: load drifts) and the faster of the two counts.
     const anchor = () => {
-      const proc = Bun.spawnSync(["/usr/bin/python3", ...args.map(String)], { env });
-      if (proc.exitCode !== 0)
-        throw new Error(`PyTorch anchor failed: ${proc.stderr.toString().trim().split("\n").at(-1)}`);
-      return JSON.parse(proc.stdout.toString().trim().split("\n").at(-1) as string);
+      const r = runAnchor({
+        model: modelDir,
+        score_rows: {
+          ids: join(dir, "rows.i32"),
+          lengths: join(dir, "lengths.u32"),
+          seq: seqLen,
+          batch: batchSize,
+          out: join(dir, "torch.f32"),
+        },
+      });
+      return { torch: r.torch, threads: r.threads, tokens_per_s: r.score_rows?.tokens_per_s ?? Number.NaN };
     };
     const runs = [anchor(), anchor()];
     const torch = runs[0].tokens_per_s >= runs[1].tokens_per_s ? runs[0] : runs[1];

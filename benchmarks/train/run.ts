@@ -2,16 +2,24 @@
  * Training-step throughput: a full step (forward, backward, clip, AdamW) of the benchmark Llama (hidden 256,
  * 4 layers, 4 heads, 2 KV heads, FFN 688, vocab 32000, batch 8 × 256) with the plain causal-LM loss and with the
  * Selective Language Modeling loss (precomputed reference losses, ratio 0.6, batch scope), ours vs PyTorch on the
- * same model shape in the same run. Goals (issue 4): SLM costs at most 3% more than CLM; ours at least PyTorch's.
+ * same model shape in the same run (benchmarks/lib/torch_llama.py's "train" section, with slm_ratio). Goals
+ * (issue 4): SLM costs at most 3% more than CLM; ours at least PyTorch's.
  *
  *   bun benchmarks/train/run.ts [--steps N] [--batch B] [--seq T]
  */
-import { cpus } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { AdamW, batchGradients, clipGradNorm } from "../../packages/train/src/index.ts";
-import { CausalLM, tf } from "../../packages/transformer/src/index.ts";
-import { benchConfig, coretype, median, setup } from "../forward/common.ts";
+import { AdamW, batchGradients, clipGradNorm } from "@rho1/train";
+import { CausalLM, parseConfig, tf } from "@rho1/transformer";
+import {
+  applyBenchEnv,
+  BENCH_LLAMA_CONFIG,
+  BenchError,
+  describeMachine,
+  median,
+  openblasCoretype,
+  runAnchor,
+  setupOurs,
+} from "../lib/anchor.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,8 +33,10 @@ const B = Number(values.batch);
 const T = Number(values.seq);
 const RATIO = 0.6;
 
-const backend = await setup();
-const config = benchConfig();
+console.log(describeMachine());
+applyBenchEnv();
+const backend = await setupOurs();
+const config = parseConfig(BENCH_LLAMA_CONFIG, "bench-config");
 const model = CausalLM.random(config, 1234);
 const optimizer = new AdamW(model.variables, {
   lr: 1e-4,
@@ -74,41 +84,28 @@ console.log(`tensors alive: ${tf.memory().numTensors}`);
 optimizer.dispose();
 model.dispose();
 
-const env: Record<string, string | undefined> = {
-  ...process.env,
-  OMP_WAIT_POLICY: "PASSIVE",
-  OPENBLAS_THREAD_TIMEOUT: "4",
-};
-const core = coretype();
-if (core) env.OPENBLAS_CORETYPE = core;
-const proc = Bun.spawnSync(
-  [
-    "/usr/bin/python3",
-    join(import.meta.dir, "slm_torch.py"),
-    256,
-    4,
-    4,
-    2,
-    688,
-    config.vocabSize,
-    B,
-    T,
-    steps,
-    cpus().length,
-    RATIO,
-  ].map(String),
-  { env },
-);
-if (proc.exitCode !== 0) {
-  console.log(`PyTorch anchor failed: ${proc.stderr.toString().trim().split("\n").at(-1)}`);
+let torch: { clm_tps: number; slm_tps: number; threads: number; version: string } | null = null;
+try {
+  const r = runAnchor({
+    config: BENCH_LLAMA_CONFIG,
+    train: { batch: B, seq: T, reps: steps, slm_ratio: RATIO },
+  });
+  if (!r.train?.slm) throw new BenchError("PyTorch anchor printed no train.slm result");
+  torch = {
+    clm_tps: r.train.tokens_per_s,
+    slm_tps: r.train.slm.tokens_per_s,
+    threads: r.threads,
+    version: r.torch,
+  };
+} catch (error) {
+  if (!(error instanceof BenchError)) throw error;
+  console.log(`PyTorch anchor failed: ${error.message}`);
+}
+if (!torch) {
   console.log(`ratios: SLM/CLM step time (ours) ${(ours.clm / ours.slm).toFixed(3)}`);
 } else {
-  const torch = JSON.parse(proc.stdout.toString().trim().split("\n").at(-1) as string) as {
-    clm_tps: number;
-    slm_tps: number;
-  };
   console.log(
-    `PyTorch: CLM ${torch.clm_tps.toFixed(0)} tokens/s, SLM ${torch.slm_tps.toFixed(0)} tokens/s (${cpus().length} threads, OPENBLAS_CORETYPE=${core ?? "default"})`,
+    `PyTorch ${torch.version}: CLM ${torch.clm_tps.toFixed(0)} tokens/s, SLM ${torch.slm_tps.toFixed(0)} tokens/s (${torch.threads} threads, OPENBLAS_CORETYPE=${openblasCoretype() ?? "default"})`,
   );
   console.log(
     `ratios: SLM/CLM step time ours ${(ours.clm / ours.slm).toFixed(3)} (goal <= 1.03), PyTorch ${(torch.clm_tps / torch.slm_tps).toFixed(3)}; ` +
