@@ -22,6 +22,8 @@ import {
   describeMachine,
   fmt,
   median,
+  printTable,
+  ROUND_OPTIONS,
   randomIds,
   readFloat32File,
   runAnchor,
@@ -49,15 +51,10 @@ interface ChildResult {
 
 const { values } = parseArgs({
   options: {
-    reps: { type: "string", default: "3" },
+    ...ROUND_OPTIONS,
     batch: { type: "string", default: "8" },
     seq: { type: "string", default: "256" },
-    rounds: { type: "string", default: "2" },
-    "cpu-reps": { type: "string", default: "1" },
     "cpu-batch": { type: "string", default: "1" },
-    "no-cpu": { type: "boolean", default: false },
-    models: { type: "string", default: "bench,stories" },
-    child: { type: "string" },
   },
 });
 
@@ -146,8 +143,9 @@ async function main() {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  console.log("\n| benchmark | model | ours | ours tokens/s | PyTorch tokens/s | ratio | max abs Δlogit |");
-  console.log("| --- | --- | --- | ---: | ---: | ---: | ---: |");
-  for (const row of rows) console.log(row);
-  console.log(`\nratio ours/PyTorch scoring tokens/s: ${ratios.join(", ")}`);
+  printTable(
+    "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+    rows,
+    `ratio ours/PyTorch scoring tokens/s: ${ratios.join(", ")}`,
+  );
 }

@@ -21,6 +21,8 @@ import {
   describeMachine,
   fmt,
   median,
+  printTable,
+  ROUND_OPTIONS,
   randomIds,
   readFloat32File,
   runAnchor,
@@ -46,14 +48,9 @@ interface ChildResult {
 
 const { values } = parseArgs({
   options: {
-    reps: { type: "string", default: "3" },
+    ...ROUND_OPTIONS,
     prompt: { type: "string", default: "64" },
     new: { type: "string", default: "128" },
-    rounds: { type: "string", default: "2" },
-    "cpu-reps": { type: "string", default: "1" },
-    "no-cpu": { type: "boolean", default: false },
-    models: { type: "string", default: "bench,stories" },
-    child: { type: "string" },
   },
 });
 
@@ -139,8 +136,9 @@ async function main() {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  console.log("\n| benchmark | model | ours | ours tokens/s | PyTorch tokens/s | ratio | max abs Δlogit |");
-  console.log("| --- | --- | --- | ---: | ---: | ---: | --- |");
-  for (const row of rows) console.log(row);
-  console.log(`\nratio ours/PyTorch greedy decoding tokens/s: ${ratios.join(", ")}`);
+  printTable(
+    "| --- | --- | --- | ---: | ---: | ---: | --- |",
+    rows,
+    `ratio ours/PyTorch greedy decoding tokens/s: ${ratios.join(", ")}`,
+  );
 }

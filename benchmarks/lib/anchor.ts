@@ -163,6 +163,25 @@ export async function setupOurs(): Promise<string> {
     : backend;
 }
 
+/** Options of the round-based model benchmarks (forward, generate), besides their own workload sizes. */
+export const ROUND_OPTIONS = {
+  reps: { type: "string", default: "3" },
+  rounds: { type: "string", default: "2" },
+  "cpu-reps": { type: "string", default: "1" },
+  "no-cpu": { type: "boolean", default: false },
+  models: { type: "string", default: "bench,stories" },
+  /** Internal: run ours on the spec in this file (a child of the benchmark). */
+  child: { type: "string" },
+} as const;
+
+/** The model benchmarks' results table (markdown; align: its second line) and the ratio line, printed last. */
+export function printTable(align: string, rows: string[], ratioLine: string): void {
+  console.log("\n| benchmark | model | ours | ours tokens/s | PyTorch tokens/s | ratio | max abs Δlogit |");
+  console.log(align);
+  for (const row of rows) console.log(row);
+  console.log(`\n${ratioLine}`);
+}
+
 /** The two variants measured: native kernels on (RHO1_NATIVE=1) and off (RHO1_NATIVE=0, the stock cpu backend). */
 export const VARIANTS = [
   { name: "native", env: { RHO1_NATIVE: "1" } },

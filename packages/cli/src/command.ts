@@ -112,3 +112,19 @@ export function jsonLinesWriter() {
     },
   };
 }
+
+/**
+ * The stdin -> stdout loop of the JSON-lines commands: transform(value, n) for the n-th record (1-based, blank
+ * lines skipped), its result written as one line. Lines written before an error are flushed, then the error thrown.
+ */
+export async function mapJsonLines(
+  transform: (value: unknown, n: number) => unknown | Promise<unknown>,
+): Promise<void> {
+  const out = jsonLinesWriter();
+  let n = 0;
+  try {
+    for await (const value of readJsonLines()) out.write(await transform(value, ++n));
+  } finally {
+    await out.close();
+  }
+}

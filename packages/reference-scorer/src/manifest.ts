@@ -237,22 +237,27 @@ export async function readManifest(dir: string): Promise<ScoreManifest> {
 }
 
 /** Names the first field where two specs differ (for resume / merge refusals), or null. */
+/** Every field of ScoreSpec, in manifest order (the type below fails to compile if one is missing). */
+const SPEC_KEYS = [
+  "format",
+  "version",
+  "unitFormatVersion",
+  "tokenizer",
+  "model",
+  "seqLen",
+  "batchSize",
+  "lossDtype",
+  "textColumn",
+  "packing",
+  "jsonlUnitBytes",
+  "sources",
+] as const satisfies readonly (keyof ScoreSpec)[];
+const specKeysComplete: Exclude<keyof ScoreSpec, (typeof SPEC_KEYS)[number]> extends never ? true : never =
+  true;
+void specKeysComplete;
+
 export function specDifference(a: ScoreSpec, b: ScoreSpec): string | null {
-  const keys: (keyof ScoreSpec)[] = [
-    "format",
-    "version",
-    "unitFormatVersion",
-    "tokenizer",
-    "model",
-    "seqLen",
-    "batchSize",
-    "lossDtype",
-    "textColumn",
-    "packing",
-    "jsonlUnitBytes",
-    "sources",
-  ];
-  for (const key of keys) {
+  for (const key of SPEC_KEYS) {
     const x = JSON.stringify(a[key]);
     const y = JSON.stringify(b[key]);
     if (x !== y) return `${key}: ${x.slice(0, 120)} vs ${y.slice(0, 120)}`;
@@ -261,32 +266,5 @@ export function specDifference(a: ScoreSpec, b: ScoreSpec): string | null {
 }
 
 export function specOf(m: ScoreManifest): ScoreSpec {
-  const {
-    format,
-    version,
-    unitFormatVersion,
-    tokenizer,
-    model,
-    seqLen,
-    batchSize,
-    lossDtype,
-    textColumn,
-    packing,
-    jsonlUnitBytes,
-    sources,
-  } = m;
-  return {
-    format,
-    version,
-    unitFormatVersion,
-    tokenizer,
-    model,
-    seqLen,
-    batchSize,
-    lossDtype,
-    textColumn,
-    packing,
-    jsonlUnitBytes,
-    sources,
-  };
+  return Object.fromEntries(SPEC_KEYS.map((key) => [key, m[key]])) as unknown as ScoreSpec;
 }

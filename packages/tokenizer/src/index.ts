@@ -1,10 +1,5 @@
 export { TokenizerError } from "./errors.ts";
 export { loadTokenizer } from "./load.ts";
 export { libraryReference } from "./reference.ts";
-export type {
-  CorpusOptions,
-  DecodeOptions,
-  EncodeOptions,
-  ParallelCorpusOptions,
-  Tokenizer,
-} from "./types.ts";
+// The public types (Tokenizer and its option bags) are all of types.ts.
+export type * from "./types.ts";

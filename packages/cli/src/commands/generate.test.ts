@@ -1,12 +1,7 @@
 import { expect, test } from "bun:test";
-import { join } from "node:path";
+import { cliCommand } from "./test-support.ts";
 
-const ROOT = join(import.meta.dir, "../../../..");
-
-function rho1(...args: string[]) {
-  const proc = Bun.spawnSync(["bun", "packages/cli/src/main.ts", "generate", ...args], { cwd: ROOT });
-  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
-}
+const rho1 = cliCommand("generate");
 
 // transformers' greedy continuation of this prompt with the embedded stories260K (fixtures/models/stories260K.expected.json).
 const GREEDY =

@@ -1,5 +1,5 @@
 import { evalGold, extractPrediction, type GraderKind, GradingPool } from "@rho1/math-eval";
-import { type Command, jsonLinesWriter, parseCommandArgs, readJsonLines, UsageError } from "../command.ts";
+import { type Command, mapJsonLines, parseCommandArgs, UsageError } from "../command.ts";
 import { datasetOption, recordOf } from "./prompt.ts";
 
 const USAGE = `usage: rho1 grade --dataset NAME [--grader harness|strict] < items.jsonl > verdicts.jsonl
@@ -27,11 +27,8 @@ export const command: Command = {
     const dataset = datasetOption(values);
     const grader = graderOption(values);
     const pool = new GradingPool();
-    const out = jsonLinesWriter();
-    let n = 0;
     try {
-      for await (const line of readJsonLines()) {
-        n++;
+      await mapJsonLines(async (line, n) => {
         const record = recordOf(line, n);
         const completion = (line as { completion?: unknown }).completion;
         if (typeof completion !== "string")
@@ -41,15 +38,12 @@ export const command: Command = {
         const pred = extractPrediction(dataset, completion, grader);
         const gold = evalGold(dataset, record);
         const verdict = await pool.mathEqual(pred, gold);
-        out.write(
-          verdict.timedOut
-            ? { pred, gold, correct: false, timeout: true }
-            : { pred, gold, correct: verdict.correct },
-        );
-      }
+        return verdict.timedOut
+          ? { pred, gold, correct: false, timeout: true }
+          : { pred, gold, correct: verdict.correct };
+      });
     } finally {
       pool.close();
-      await out.close();
     }
     return 0;
   },

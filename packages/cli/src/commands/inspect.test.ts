@@ -1,19 +1,13 @@
-import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { summarizeConfig } from "./inspect.ts";
+import { cliCommand, ROOT, STORIES, tempDir } from "./test-support.ts";
 
-const ROOT = join(import.meta.dir, "../../../..");
-const STORIES = join(ROOT, "models/stories260K");
 const SHARDED = join(ROOT, "../shared/fixtures/models/llama-tied-bf16-sharded");
-const tmp = mkdtempSync(join(tmpdir(), "rho1-inspect-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir("rho1-inspect-");
 
-function rho1(...args: string[]) {
-  const proc = Bun.spawnSync(["bun", "packages/cli/src/main.ts", "inspect", ...args], { cwd: ROOT });
-  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
-}
+const rho1 = cliCommand("inspect");
 
 test("a checkpoint folder: config summary (transformers 4.x dialect), tensors and parameter count", () => {
   const { code, stdout, stderr } = rho1(STORIES);

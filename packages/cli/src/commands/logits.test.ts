@@ -1,19 +1,13 @@
-import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openSafetensors } from "@rho1/safetensors";
 import { CausalLM, tf } from "@rho1/transformer";
+import { cliCommand, STORIES, tempDir } from "./test-support.ts";
 
-const ROOT = join(import.meta.dir, "../../../..");
-const STORIES = join(ROOT, "models/stories260K");
-const tmp = mkdtempSync(join(tmpdir(), "rho1-logits-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir("rho1-logits-");
 
-function rho1(...args: string[]) {
-  const proc = Bun.spawnSync(["bun", "packages/cli/src/main.ts", "logits", ...args], { cwd: ROOT });
-  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
-}
+const rho1 = cliCommand("logits");
 
 function input(name: string, json: unknown): string {
   const path = join(tmp, name);

@@ -8,14 +8,7 @@ import {
   loadPromptSpec,
   REPO_DATA_DIR,
 } from "@rho1/math-eval";
-import {
-  type Command,
-  jsonLinesWriter,
-  parseCommandArgs,
-  readJsonLines,
-  requireOption,
-  UsageError,
-} from "../command.ts";
+import { type Command, mapJsonLines, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `usage: rho1 prompt --dataset NAME [--data-dir DIR] < records.jsonl > prompts.jsonl
 
@@ -54,13 +47,9 @@ export const command: Command = {
     });
     const dataset = datasetOption(values);
     const spec = loadPromptSpec(values["data-dir"] ?? REPO_DATA_DIR, dataset);
-    const out = jsonLinesWriter();
-    let n = 0;
-    for await (const line of readJsonLines()) {
-      n++;
-      out.write({ prompt: buildPrompt(spec, buildQuestion(dataset, recordOf(line, n))) });
-    }
-    await out.close();
+    await mapJsonLines((line, n) => ({
+      prompt: buildPrompt(spec, buildQuestion(dataset, recordOf(line, n))),
+    }));
     return 0;
   },
 };

@@ -1,18 +1,12 @@
-import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ScoreStore } from "@rho1/reference-scorer";
+import { cliCommand, ROOT, STORIES, tempDir } from "./test-support.ts";
 
-const ROOT = join(import.meta.dir, "../../../..");
-const STORIES = join(ROOT, "models/stories260K");
-const tmp = mkdtempSync(join(tmpdir(), "rho1-score-cli-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir("rho1-score-cli-");
 
-function rho1(...args: string[]) {
-  const proc = Bun.spawnSync(["bun", "packages/cli/src/main.ts", "score", ...args], { cwd: ROOT });
-  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
-}
+const rho1 = cliCommand("score");
 
 const docs = join(tmp, "docs.jsonl");
 writeFileSync(

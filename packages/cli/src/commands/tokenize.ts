@@ -1,12 +1,5 @@
 import { loadTokenizer } from "@rho1/tokenizer";
-import {
-  type Command,
-  jsonLinesWriter,
-  parseCommandArgs,
-  readJsonLines,
-  requireOption,
-  UsageError,
-} from "../command.ts";
+import { type Command, mapJsonLines, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `usage: rho1 tokenize --tokenizer DIR [--no-special] < in.jsonl > out.jsonl
 
@@ -30,20 +23,15 @@ export const command: Command = {
     const dir = requireOption(values, "tokenizer");
     const addSpecialTokens = values["no-special"] !== true;
     const tokenizer = await loadTokenizer(dir);
-    const out = jsonLinesWriter();
-    let record = 0;
-    for await (const value of readJsonLines()) {
-      record++;
+    await mapJsonLines((value, record) => {
       const text = (value as { text?: unknown } | null)?.text;
       if (value === null || typeof value !== "object" || Array.isArray(value) || typeof text !== "string") {
-        await out.close();
         throw new UsageError(
           `stdin record ${record}: expected {"text": string}, found ${JSON.stringify(value).slice(0, 80)}`,
         );
       }
-      out.write({ ids: tokenizer.encode(text, { addSpecialTokens }) });
-    }
-    await out.close();
+      return { ids: tokenizer.encode(text, { addSpecialTokens }) };
+    });
     return 0;
   },
 };

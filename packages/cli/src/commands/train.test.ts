@@ -1,16 +1,11 @@
-import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { cliCommand, tempDir } from "./test-support.ts";
 
-const ROOT = join(import.meta.dir, "../../../..");
-const work = mkdtempSync(join(tmpdir(), "rho1-cli-train-"));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = tempDir("rho1-cli-train-");
 
-function rho1(...args: string[]) {
-  const proc = Bun.spawnSync(["bun", "packages/cli/src/main.ts", "train", ...args], { cwd: ROOT });
-  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
-}
+const rho1 = cliCommand("train");
 
 const data = join(work, "d.jsonl");
 writeFileSync(
