@@ -1,6 +1,7 @@
 /** Zero-copy access to the tfjs `cpu` backend's storage: inputs are read in place, outputs adopt fresh arrays. */
 import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import type { DataType, TensorInfo } from "@tensorflow/tfjs-core";
+import type { TensorInfo } from "@tensorflow/tfjs-core";
+import { adopt } from "./pool.ts";
 
 export type CpuBackend = MathBackendCPU;
 
@@ -18,13 +19,14 @@ export function i32(backend: CpuBackend, t: TensorInfo): Int32Array {
   return Int32Array.from(values as ArrayLike<number>, (x) => Math.trunc(x));
 }
 
+/** A new tensor over `values` (recycled into the pool when it is disposed, if `values` came from take()). */
 export function output(
   backend: CpuBackend,
   shape: number[],
   values: Float32Array,
-  dtype: DataType = "float32",
+  dtype: "float32" | "int32" = "float32",
 ) {
-  return backend.makeTensorInfo(shape, dtype, values);
+  return adopt(backend, shape, dtype, values);
 }
 
 export function sizeOf(shape: readonly number[]): number {

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type CpuBackend, f32, i32, output, sizeOf } from "./backend.ts";
 import type { NativeSymbols } from "./loader.ts";
 import * as K from "./names.ts";
+import { take, takeZeroed } from "./pool.ts";
 import { cachedInverseFrequencies, type RopeScalingAttr } from "./rope.ts";
 
 /** Bad shapes or dtypes reaching a native kernel. */
@@ -108,7 +109,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       const { rows, nh, d } = ropeDims(name, src, positions);
       const { theta, scaling } = attrs as unknown as { theta: number; scaling: RopeScalingAttr | null };
       if (!(theta > 0)) throw new NativeKernelError(name, "attrs.theta", "a positive number", `${theta}`);
-      const out = new Float32Array(sizeOf(src.shape));
+      const out = take(sizeOf(src.shape));
       if (out.length > 0) {
         const inv = cachedInverseFrequencies(theta, d, scaling ?? null);
         lib.rho1_rope(f32(backend, src), i32(backend, positions), inv, out, rows, nh, d, inverse);
@@ -119,7 +120,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
   return [
     kernel(K.RMS_NORM, ({ x, weight }, backend, attrs) => {
       const { h, rows } = rmsDims(K.RMS_NORM, x, weight);
-      const y = new Float32Array(sizeOf(x.shape));
+      const y = take(sizeOf(x.shape));
       if (y.length > 0)
         lib.rho1_rmsnorm_fwd(f32(backend, x), f32(backend, weight), y, rows, h, attrs.eps as number);
       return output(backend, [...x.shape], y);
@@ -127,7 +128,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
     kernel(K.RMS_NORM_GRAD, ({ dy, x, weight }, backend, attrs) => {
       const { h, rows } = rmsDims(K.RMS_NORM_GRAD, x, weight);
       expectSame(K.RMS_NORM_GRAD, "dy", dy, x.shape);
-      const dx = new Float32Array(sizeOf(x.shape));
+      const dx = take(sizeOf(x.shape));
       const dw = new Float32Array(h);
       if (dx.length > 0) {
         lib.rho1_rmsnorm_bwd(
@@ -147,7 +148,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
     rope(K.ROPE_GRAD, 1),
     kernel(K.ATTENTION, (inputs, backend, attrs) => {
       const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION, inputs, attrs);
-      const out = new Float32Array(b * tq * nh * d);
+      const out = take(b * tq * nh * d);
       if (out.length > 0) {
         const { q, k, v, keyMask } = inputs;
         lib.rho1_attention_fwd(
@@ -172,9 +173,9 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION_GRAD, inputs, attrs);
       const { dy, q, k, v, keyMask } = inputs;
       expectSame(K.ATTENTION_GRAD, "dy", dy, q.shape);
-      const dq = new Float32Array(b * tq * nh * d);
-      const dk = new Float32Array(b * tk * nkv * d);
-      const dv = new Float32Array(b * tk * nkv * d);
+      const dq = take(b * tq * nh * d);
+      const dk = takeZeroed(b * tk * nkv * d); // accumulated over the query heads of each KV head
+      const dv = takeZeroed(b * tk * nkv * d);
       if (dq.length > 0 && dk.length > 0) {
         lib.rho1_attention_bwd(
           f32(backend, dy),
@@ -203,7 +204,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
     }),
     kernel(K.SWIGLU, ({ gate, up }, backend) => {
       expectSame(K.SWIGLU, "up", up, gate.shape);
-      const out = new Float32Array(sizeOf(gate.shape));
+      const out = take(sizeOf(gate.shape));
       if (out.length > 0) lib.rho1_swiglu_fwd(f32(backend, gate), f32(backend, up), out, out.length);
       return output(backend, [...gate.shape], out);
     }),
@@ -211,8 +212,8 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       expectSame(K.SWIGLU_GRAD, "up", up, gate.shape);
       expectSame(K.SWIGLU_GRAD, "dy", dy, gate.shape);
       const n = sizeOf(gate.shape);
-      const dg = new Float32Array(n);
-      const du = new Float32Array(n);
+      const dg = take(n);
+      const du = take(n);
       if (n > 0) lib.rho1_swiglu_bwd(f32(backend, dy), f32(backend, gate), f32(backend, up), dg, du, n);
       return [output(backend, [...gate.shape], dg), output(backend, [...gate.shape], du)];
     }),
@@ -233,7 +234,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       const [n, v] = logits.shape;
       expectSame(K.CROSS_ENTROPY_GRAD, "labels", labels, [n]);
       expectSame(K.CROSS_ENTROPY_GRAD, "dy", dy, [n]);
-      const g = new Float32Array(n * v);
+      const g = take(n * v);
       const cached = lseCache.get(logits.dataId);
       const lse = cached && cached.labels === labels.dataId ? cached.lse : null;
       if (g.length > 0)
@@ -247,7 +248,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       const bad = Number(lib.rho1_embedding_check(idv, idv.length, v));
       if (bad >= 0)
         throw new NativeKernelError(K.EMBEDDING, `ids[${bad}]`, `in [0, ${v - 1}]`, `${idv[bad]}`);
-      const out = new Float32Array(idv.length * h);
+      const out = take(idv.length * h);
       if (out.length > 0) lib.rho1_embedding_fwd(f32(backend, table), idv, out, idv.length, v, h);
       return output(backend, [...ids.shape, h], out);
     }),
@@ -256,7 +257,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       const h = dy.shape[dy.shape.length - 1];
       expectSame(K.EMBEDDING_GRAD, "dy", dy, [...ids.shape, h]);
       const idv = i32(backend, ids);
-      const out = new Float32Array(v * h);
+      const out = takeZeroed(v * h); // scatter-add
       if (out.length > 0 && idv.length > 0)
         lib.rho1_embedding_bwd(f32(backend, dy), idv, out, idv.length, v, h);
       return output(backend, [v, h], out);
@@ -280,9 +281,12 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
         a.inPlace === true &&
         new Set([param.dataId, m.dataId, v.dataId, grad.dataId]).size === 4 &&
         [pv, mv, vv].every((x) => adamwArrays.has(x));
-      const po = inPlace ? pv : new Float32Array(n);
-      const mo = inPlace ? mv : new Float32Array(n);
-      const vo = inPlace ? vv : new Float32Array(n);
+      // Without inPlace the outputs come from the pool (every element is written); arrays kept for a later in-place
+      // step are this kernel's own, never pooled ones (a recycled array may belong to any tensor by then).
+      const fresh = (n: number) => (a.inPlace === true ? new Float32Array(n) : take(n));
+      const po = inPlace ? pv : fresh(n);
+      const mo = inPlace ? mv : fresh(n);
+      const vo = inPlace ? vv : fresh(n);
       if (n > 0) {
         lib.rho1_adamw(pv, gv, mv, vv, po, mo, vo, n, a.lr, a.beta1, a.beta2, a.eps, a.weightDecay, a.step);
       }
@@ -292,7 +296,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
           return { dataId: t.dataId, shape: [...t.shape], dtype: t.dtype };
         });
       }
-      for (const x of [po, mo, vo]) adamwArrays.add(x);
+      if (a.inPlace === true) for (const x of [po, mo, vo]) adamwArrays.add(x);
       const shape = [...param.shape];
       return [output(backend, shape, po), output(backend, shape, mo), output(backend, shape, vo)];
     }),

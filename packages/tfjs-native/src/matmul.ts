@@ -9,6 +9,7 @@ import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from "@tensor
 import * as tf from "@tensorflow/tfjs-core";
 import { type CpuBackend, f32, output, sizeOf } from "./backend.ts";
 import type { NativeSymbols } from "./loader.ts";
+import { take } from "./pool.ts";
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -66,8 +67,9 @@ export function matmulInto(
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
   const batch = sizeOf(outer);
   const shape = [...outer, m, n];
-  const values = new Float32Array(batch * m * n);
-  if (values.length === 0 || k === 0) return { shape, values, rows: batch * m, n };
+  if (batch * m * n === 0 || k === 0)
+    return { shape, values: new Float32Array(batch * m * n), rows: batch * m, n };
+  const values = take(batch * m * n); // sgemm with beta 0 overwrites every element
   const av = f32(backend, a);
   const bv = f32(backend, b);
   if (!transposeA && sizeOf(outerB) === 1 && sizeOf(outerA) === batch) {
@@ -200,7 +202,7 @@ export function addKernel(lib: NativeSymbols, stock: KernelConfig | undefined): 
         return stock.kernelFunc(args);
       }
       const cpu = backend as CpuBackend;
-      const out = new Float32Array(n);
+      const out = take(n);
       lib.rho1_add(f32(cpu, a), f32(cpu, b), out, n);
       return output(cpu, [...a.shape], out);
     },

@@ -15,6 +15,7 @@ import {
   NativeUnavailable,
 } from "./loader.ts";
 import { addKernel, batchMatMulGrad, batchMatMulKernel, fusedMatMulKernel } from "./matmul.ts";
+import { setPooling } from "./pool.ts";
 
 export interface RegisterOptions extends LoadOptions {
   /** Print the one-line notice when native kernels are unavailable (default true). */
@@ -63,6 +64,7 @@ function registerAll(lib: LoadedNative): void {
     ...contractKernels(lib.symbols),
   ];
   for (const c of configs) replaceKernel(c);
+  setPooling(true);
   registeredNames = configs.map((c) => c.kernelName);
   stockMatMulGrad = tf.getGradient(tf.BatchMatMul);
   tf.registerGradient(batchMatMulGrad);
@@ -116,6 +118,7 @@ export function unregisterNativeKernels(): void {
   }
   registeredNames = [];
   stockKernels.clear();
+  setPooling(false); // stock kernels never take from the pool: release what it holds
 }
 
 export function nativeStatus(): NativeStatus {
