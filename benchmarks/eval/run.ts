@@ -9,7 +9,6 @@
  * Workload: every dataset's records (first N each) with synthetic completions in the styles real models write
  * (right answer after "The answer is", Minerva lines, boxed, units, wrong numbers, MC letters and the "clearly" trap).
  */
-import { parseArgs } from "node:util";
 import {
   DATASET_NAMES,
   type DataRecord,
@@ -23,17 +22,27 @@ import {
   MULTI_CHOICE,
   rawGold,
 } from "@rho1/math-eval";
+import { benchArgs } from "../lib/args.ts";
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
+const values = benchArgs(
+  {
     "per-dataset": { type: "string", default: "200" },
     python: { type: "string", default: "python3" },
     /** Also measure generation tokens/s of `rho1 eval`'s loop on N GSM8K items (real 8-shot prompt). */
     generate: { type: "string" },
     "max-new-tokens": { type: "string", default: "32" },
   },
-});
+  {
+    usage:
+      "Grading throughput (items/s) of @rho1/math-eval on synthetic completions; anchor: a Python transcription of the harness's answer pipeline (harness_ref.py), same run, with agreement rates.",
+    describe: {
+      "per-dataset": "records per dataset",
+      python: "Python interpreter for the anchor",
+      generate: "also measure generation tokens/s on N GSM8K items (unset: skip)",
+      "max-new-tokens": "new tokens per generated item",
+    },
+  },
+);
 const perDataset = Number(values["per-dataset"]);
 
 interface Item {

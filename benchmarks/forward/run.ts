@@ -14,7 +14,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { CausalLM } from "@rho1/transformer";
 import {
   benchModels,
@@ -23,6 +22,7 @@ import {
   fmt,
   median,
   printTable,
+  ROUND_DESCRIBE,
   ROUND_OPTIONS,
   randomIds,
   readFloat32File,
@@ -31,6 +31,7 @@ import {
   setupOurs,
   VARIANTS,
 } from "../lib/anchor.ts";
+import { benchArgs } from "../lib/args.ts";
 import { timeScoring, writeCheckLogits } from "../lib/ours.ts";
 
 interface ChildSpec {
@@ -49,14 +50,24 @@ interface ChildResult {
   mean_loss: number;
 }
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  {
     ...ROUND_OPTIONS,
     batch: { type: "string", default: "8" },
     seq: { type: "string", default: "256" },
     "cpu-batch": { type: "string", default: "1" },
   },
-});
+  {
+    usage:
+      "Scoring tokens/s (forward + per-token cross-entropy, no gradient) of @rho1/transformer, native kernels on and off; anchor: a plain-PyTorch Llama on the same weights and ids, same run.",
+    describe: {
+      ...ROUND_DESCRIBE,
+      batch: "sequences per batch",
+      seq: "tokens per sequence",
+      "cpu-batch": "rows the stock cpu path scores",
+    },
+  },
+);
 
 if (values.child) {
   const spec = JSON.parse(readFileSync(values.child, "utf8")) as ChildSpec;

@@ -13,7 +13,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { CausalLM } from "@rho1/transformer";
 import {
   benchModels,
@@ -22,6 +21,7 @@ import {
   fmt,
   median,
   printTable,
+  ROUND_DESCRIBE,
   ROUND_OPTIONS,
   randomIds,
   readFloat32File,
@@ -30,6 +30,7 @@ import {
   setupOurs,
   VARIANTS,
 } from "../lib/anchor.ts";
+import { benchArgs } from "../lib/args.ts";
 import { timeGreedy, writeCheckLogits } from "../lib/ours.ts";
 
 interface ChildSpec {
@@ -46,13 +47,18 @@ interface ChildResult {
   ids: number[];
 }
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  {
     ...ROUND_OPTIONS,
     prompt: { type: "string", default: "64" },
     new: { type: "string", default: "128" },
   },
-});
+  {
+    usage:
+      "Greedy decoding tokens/s with the KV cache (batch 1) of @rho1/transformer, native kernels on and off; anchor: a plain-PyTorch Llama with a KV cache on the same weights and prompt, same run.",
+    describe: { ...ROUND_DESCRIBE, prompt: "prompt tokens", new: "new tokens generated (EOS ignored)" },
+  },
+);
 
 if (values.child) {
   const spec = JSON.parse(readFileSync(values.child, "utf8")) as ChildSpec;

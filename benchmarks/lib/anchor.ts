@@ -174,6 +174,16 @@ export const ROUND_OPTIONS = {
   child: { type: "string" },
 } as const;
 
+/** --help descriptions of ROUND_OPTIONS (benchArgs' `describe`). */
+export const ROUND_DESCRIBE = {
+  reps: "timed repetitions per round and side",
+  rounds: "rounds alternating PyTorch and ours (table: medians)",
+  "cpu-reps": "repetitions of the stock cpu path (first round only)",
+  "no-cpu": "skip the stock cpu path",
+  models: "comma-separated: bench (the issue's Llama), stories (stories260K)",
+  child: "internal: run ours on the spec in this file",
+} as const;
+
 /** The model benchmarks' results table (markdown; align: its second line) and the ratio line, printed last. */
 export function printTable(align: string, rows: string[], ratioLine: string): void {
   console.log("\n| benchmark | model | ours | ours tokens/s | PyTorch tokens/s | ratio | max abs Δlogit |");

@@ -21,7 +21,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { float32ToBf16, type TensorToWrite, writeCheckpoint } from "@rho1/safetensors";
 import { CausalLM, parameterShapes, parseConfig } from "@rho1/transformer";
 import {
@@ -36,6 +35,7 @@ import {
   runChild,
   setupOurs,
 } from "../lib/anchor.ts";
+import { benchArgs } from "../lib/args.ts";
 import { timeScoring, writeCheckLogits } from "../lib/ours.ts";
 
 /** TinyLlama-1.1B's config.json (transformers 4.x dialect), BF16. */
@@ -67,8 +67,8 @@ interface ChildResult {
   mean_loss: number | null;
 }
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  {
     batch: { type: "string", default: "2" },
     seq: { type: "string", default: "512" },
     reps: { type: "string", default: "1" },
@@ -78,7 +78,21 @@ const { values } = parseArgs({
     child: { type: "string" },
     write: { type: "string" },
   },
-});
+  {
+    usage:
+      "Loading a TinyLlama-1.1B-shaped sharded BF16 checkpoint: load seconds, peak RSS and scoring tokens/s of ours (native kernels); anchor: the plain-PyTorch Llama loading the same folder, same run.",
+    describe: {
+      batch: "sequences per scoring batch",
+      seq: "tokens per sequence",
+      reps: "timed scoring repetitions",
+      dir: "reuse/keep a checkpoint in this folder (unset: a temp dir, deleted)",
+      "shard-mb": "shard size in MB when writing the checkpoint",
+      cpu: "also load with the stock cpu backend (no scoring)",
+      child: "internal: run one side on the spec in this file",
+      write: "internal: write the random checkpoint into this folder",
+    },
+  },
+);
 
 if (values.write) {
   await writeRandomCheckpoint(values.write, Number(values["shard-mb"]) * 1e6);

@@ -13,7 +13,6 @@
  * Set RHO1_OPENBLAS_CORETYPE (e.g. SKYLAKEX) to pick OpenBLAS's kernel for both sides.
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import {
   nativeStatus,
   registerNativeKernels,
@@ -21,9 +20,10 @@ import {
 } from "../../packages/tfjs-native/src/index.ts";
 import { AdamW } from "../../packages/train/src/index.ts";
 import { CausalLM, ops, parseConfig, tf } from "../../packages/transformer/src/index.ts";
+import { benchArgs } from "../lib/args.ts";
 
-const { values: args } = parseArgs({
-  options: {
+const args = benchArgs(
+  {
     part: { type: "string", default: "all" },
     vocab: { type: "string", default: "32000" },
     batch: { type: "string", default: "8" },
@@ -32,7 +32,20 @@ const { values: args } = parseArgs({
     "no-torch": { type: "boolean", default: false },
     "no-off": { type: "boolean", default: false },
   },
-});
+  {
+    usage:
+      "@rho1/tfjs-native's CPU fast path: sgemm GFLOP/s, per-kernel timings, benchmark-Llama train/score tokens/s, profile and soak; anchors: the stock tfjs cpu path (native off) and PyTorch, same run.",
+    describe: {
+      part: "all, sgemm, kernels, model, profile or soak",
+      vocab: "vocabulary size of the benchmark Llama",
+      batch: "sequences per batch",
+      seq: "tokens per sequence",
+      steps: "timed steps per side",
+      "no-torch": "skip the PyTorch anchor",
+      "no-off": "skip the native-off (stock tfjs) run",
+    },
+  },
+);
 const part = args.part ?? "all";
 const vocab = Number(args.vocab);
 const batch = Number(args.batch);

@@ -7,12 +7,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { openSafetensors, type TensorToWrite, writeSafetensors } from "@rho1/safetensors";
+import { benchArgs } from "../lib/args.ts";
 
-const { values } = parseArgs({
-  options: { gb: { type: "string", default: "1" }, reps: { type: "string", default: "3" } },
-});
+const values = benchArgs(
+  { gb: { type: "string", default: "1" }, reps: { type: "string", default: "3" } },
+  {
+    usage:
+      "Read throughput of a BF16 safetensors file into Float32Arrays; anchor: a plain memory copy of the same mapped bytes, same run.",
+    describe: { gb: "file size in GiB", reps: "timed repetitions" },
+  },
+);
 const totalBytes = Math.round(Number(values.gb) * 2 ** 30);
 const reps = Number(values.reps);
 const TENSOR_ELEMENTS = 8 * 2 ** 20; // 16 MB of bf16 per tensor, a typical large weight matrix

@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import {
   mapUnit,
   owmRowsFromJsonl,
@@ -27,15 +26,26 @@ import {
   saveBenchModel,
   setupOurs,
 } from "../lib/anchor.ts";
+import { benchArgs } from "../lib/args.ts";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  {
     rows: { type: "string", default: "600" },
     seq: { type: "string", default: "256" },
     batch: { type: "string", default: "8" },
     models: { type: "string", default: "stories,bench" },
   },
-});
+  {
+    usage:
+      'End-to-end scoring tokens/s (parquet -> tokens -> model -> stored losses, scoreCorpus as `rho1 score` runs it); anchor: PyTorch\'s forward on the same rows and batches (torch_llama.py "score_rows"), same run.',
+    describe: {
+      rows: "rows per source",
+      seq: "tokens per sequence",
+      batch: "sequences per batch",
+      models: "comma-separated: stories (stories260K), bench (the issue's Llama)",
+    },
+  },
+);
 const [rowsPerSource, seqLen, batchSize] = [Number(values.rows), Number(values.seq), Number(values.batch)];
 const SHARED = join(ROOT, "../shared");
 

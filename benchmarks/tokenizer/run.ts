@@ -5,17 +5,26 @@
 //   bun benchmarks/tokenizer/run.ts [--tokenizer DIR] [--mb N]
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { libraryReference, loadTokenizer } from "@rho1/tokenizer";
+import { benchArgs } from "../lib/args.ts";
 import { loadRust, readMathCorpus, SHARED, utf8Bytes } from "./corpus.ts";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  {
     tokenizer: { type: "string", default: join(SHARED, "data/tokenizers/llama2") },
     mb: { type: "string" },
     "rust-child": { type: "boolean" },
   },
-});
+  {
+    usage:
+      "Tokenizer throughput (MB/s, one thread and all cores) of @rho1/tokenizer's corpus path on the math corpus; anchor: the Rust tokenizers library on the same text, same run (ids checked equal).",
+    describe: {
+      tokenizer: "tokenizer folder",
+      mb: "use only the first N MB of the corpus (unset: all)",
+      "rust-child": "internal: run the Rust side in this process",
+    },
+  },
+);
 const dir = values.tokenizer as string;
 
 let docs = readMathCorpus();

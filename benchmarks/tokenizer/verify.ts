@@ -6,11 +6,18 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { libraryReference, loadTokenizer } from "@rho1/tokenizer";
+import { benchArgs } from "../lib/args.ts";
 import { loadRust, ROOT, readMathCorpus, SHARED, utf8Bytes } from "./corpus.ts";
 
-const { values } = parseArgs({ options: { tokenizer: { type: "string", multiple: true } } });
+const values = benchArgs(
+  { tokenizer: { type: "string", multiple: true } },
+  {
+    usage:
+      "Id-equality proof on the whole math corpus: @rho1/tokenizer's corpus-path ids (one thread and over workers) against @huggingface/tokenizers encode() and the Rust tokenizers library.",
+    describe: { tokenizer: "tokenizer folder, repeatable (unset: llama2, mistral, stories260K)" },
+  },
+);
 const dirs = values.tokenizer ?? [
   join(SHARED, "data/tokenizers/llama2"),
   join(SHARED, "data/tokenizers/mistral"),

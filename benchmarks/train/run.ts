@@ -7,7 +7,6 @@
  *
  *   bun benchmarks/train/run.ts [--steps N] [--batch B] [--seq T]
  */
-import { parseArgs } from "node:util";
 import { AdamW, batchGradients, clipGradNorm } from "@rho1/train";
 import { CausalLM, parseConfig, tf } from "@rho1/transformer";
 import {
@@ -20,14 +19,24 @@ import {
   runAnchor,
   setupOurs,
 } from "../lib/anchor.ts";
+import { benchArgs } from "../lib/args.ts";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  {
     steps: { type: "string", default: "3" },
     batch: { type: "string", default: "8" },
     seq: { type: "string", default: "256" },
   },
-});
+  {
+    usage:
+      'Training-step tokens/s (forward, backward, clip, AdamW; CLM and SLM loss) of the benchmark Llama; anchor: PyTorch on the same model shape (torch_llama.py "train"), same run.',
+    describe: {
+      steps: "timed training steps per side",
+      batch: "sequences per batch",
+      seq: "tokens per sequence",
+    },
+  },
+);
 const steps = Number(values.steps);
 const B = Number(values.batch);
 const T = Number(values.seq);
