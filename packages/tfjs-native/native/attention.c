@@ -125,10 +125,15 @@ static void attn_bwd_task(void *p, int64_t begin, int64_t end) {
   free(dp);
 }
 
+/* Below this many multiply-adds (q·kᵀ plus p·v over all heads) the tasks run inline: decoding one token of a small
+ * model is a few microseconds of work, less than waking the pool and switching OpenBLAS's thread count twice. */
+#define ATTN_PARALLEL_MIN_WORK (1 << 18)
+
 /* With at least as many tasks as threads the pool runs them with single-threaded sgemms; otherwise (decoding one
  * sequence) the tasks run in order and OpenBLAS parallelises each sgemm. */
 static void run_tasks(int64_t tasks, rho1_task fn, attn_ctx *c) {
-  if (rho1_pool_threads() > 1 && tasks >= rho1_pool_threads()) {
+  const int64_t work = 2 * (int64_t)c->a.b * c->a.nh * c->a.tq * c->a.tk * c->a.d;
+  if (rho1_pool_threads() > 1 && tasks >= rho1_pool_threads() && work >= ATTN_PARALLEL_MIN_WORK) {
     rho1_blas_single_threaded(1);
     rho1_parallel_for(tasks, 1, fn, c);
     rho1_blas_single_threaded(0);

@@ -127,6 +127,26 @@ describe.skipIf(!avail.ok)("native MatMul / BatchMatMul / _FusedMatMul", () => {
     expect(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 2]))).toThrow("inner shapes");
   });
 
+  test("one-row products over a large B (the sgemv path) equal the stock kernel", async () => {
+    // n·k = 4100·256 ≥ 2^20 elements takes sgemv in blas.c; also batched (one row per batch) and transposed A.
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[1, 256], [4100, 256], false, true],
+      [[1, 256], [256, 4100], false, false],
+      [[256, 1], [4100, 256], true, true],
+      [[2, 1, 256], [2, 256, 4100], false, false],
+      [[3, 1, 256], [4100, 256], false, true],
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = uniform(sa, 31);
+      const b = uniform(sb, 32);
+      const ours = tf.matMul(a, b, ta, tb);
+      const outer = ours.shape.slice(0, -2);
+      const bFull = b.rank < a.rank ? tf.tile(tf.expandDims(b, 0), [...outer, 1, 1]) : b;
+      const ref = await stock(() => snapshot(tf.matMul(a, bFull, ta, tb)));
+      expect([sa, sb, ta, tb, relErr(ours, asTensor(ref)) < 1e-5]).toEqual([sa, sb, ta, tb, true]);
+    }
+  });
+
   test("large sgemm matches a float64 reference", () => {
     const a = uniform([300, 257], 11);
     const b = uniform([257, 129], 12);

@@ -85,21 +85,27 @@ export function generate(
   let position = prompts.map((x) => x.length);
   let keyMask: number[][] = prompts.map((_, r) => Array.from(mask.subarray(r * p, (r + 1) * p)));
   const cache: KvCache = { k: [], v: [], length: 0 };
+  // Greedy reads back B token ids (the argmax runs where the logits are: first index on ties, like torch.argmax),
+  // not B × V logits; `picked` holds those ids, or the logits [B, V] when sampling.
+  const greedy = temperature === 0;
+  const choose = (logits: tf.Tensor) => (greedy ? tf.argMax(logits, -1) : logits);
 
   try {
-    let logits = readAndDispose(() => {
+    let picked = readAndDispose(() => {
       const idsT = tf.tensor2d(ids, [b, p], "int32");
       const { positions, keyMask: km } = prepareInputs(idsT, tf.tensor2d(mask, [b, p]));
       const hidden = model.hidden(idsT, positions, km, cache);
       const last = tf.slice(hidden, [0, p - 1, 0], [b, 1, model.config.hiddenSize]);
-      return model.head(tf.reshape(last, [b, -1]));
+      return choose(model.head(tf.reshape(last, [b, -1])));
     });
     for (;;) {
       const next: number[] = [];
       const keep: number[] = [];
       active.forEach((r, j) => {
         const row = rows[r];
-        const id = sampleToken(logits, j * vocabSize, vocabSize, temperature, topP, random);
+        const id = greedy
+          ? picked[j]
+          : sampleToken(picked, j * vocabSize, vocabSize, temperature, topP, random);
         opts.onToken?.(r, id);
         if (eos.has(id)) {
           row.done = true;
@@ -129,14 +135,14 @@ export function generate(
       keyMask = keyMask.map((m) => [...m, 1]);
       const positions = Int32Array.from(position);
       position = position.map((x) => x + 1);
-      logits = readAndDispose(() => {
+      picked = readAndDispose(() => {
         const hidden = model.hidden(
           tf.tensor2d(next, [n, 1], "int32"),
           tf.tensor2d(positions, [n, 1], "int32"),
           tf.tensor2d(keyMask.flat(), [n, keyMask[0].length], "float32"),
           cache,
         );
-        return model.head(tf.reshape(hidden, [n, -1]));
+        return choose(model.head(tf.reshape(hidden, [n, -1])));
       });
     }
   } finally {
@@ -181,10 +187,10 @@ function finish(row: Row): GenerateResult {
  * Runs `f` in a tidy scope and reads its result back. The dataSync happens outside tidy on purpose: tidy walks a
  * returned Float32Array element by element looking for tensors (5 ms per call at vocab 32000, half of decode time).
  */
-function readAndDispose(f: () => tf.Tensor): Float32Array {
+function readAndDispose(f: () => tf.Tensor): Float32Array | Int32Array {
   const t = tf.tidy(f);
   try {
-    return t.dataSync() as Float32Array;
+    return t.dataSync() as Float32Array | Int32Array;
   } finally {
     t.dispose();
   }
