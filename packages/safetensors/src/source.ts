@@ -1,6 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { asNative, type NativeArray, toFloat32 } from "./convert.ts";
-import { dtypeSize } from "./dtype.ts";
 import { SafetensorsError, show } from "./errors.ts";
 import { type Header, MAX_HEADER_BYTES, parseHeader, type TensorInfo } from "./header.ts";
 
@@ -35,7 +34,7 @@ interface Backing {
 }
 
 /** Bun.mmap maps at most 4 GiB at once; bigger files are mapped one tensor at a time. */
-export const WHOLE_MAP_LIMIT = 2 ** 32;
+const WHOLE_MAP_LIMIT = 2 ** 32;
 
 function wholeBacking(bytes: Uint8Array): Backing {
   return { prefix: bytes, size: bytes.byteLength, slice: (begin, end) => bytes.subarray(begin, end) };
@@ -198,5 +197,3 @@ export function numel(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
-
-export { dtypeSize };

@@ -1,6 +1,5 @@
 import {
   closeSync,
-  existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -13,6 +12,7 @@ import { join } from "node:path";
 import { INDEX_FILE, SINGLE_FILE } from "./checkpoint.ts";
 import { type Dtype, dtypeRank, dtypeSize, isDtype } from "./dtype.ts";
 import { SafetensorsError, show } from "./errors.ts";
+import { numel } from "./source.ts";
 
 export interface TensorToWrite {
   dtype: Dtype;
@@ -90,8 +90,7 @@ export function serialize(
         `tensor ${show(name)} data is not a typed array`,
         name,
       );
-    const numel = t.shape.reduce((a, b) => a * b, 1);
-    const expected = numel * dtypeSize(t.dtype);
+    const expected = numel(t.shape) * dtypeSize(t.dtype);
     if (t.data.byteLength !== expected) {
       throw new SafetensorsError(
         "size_mismatch",
@@ -287,7 +286,7 @@ export async function writeCheckpoint(
       for (const [tensor, t] of shard) {
         weightMap.set(tensor, name);
         totalSize += t.data.byteLength;
-        totalParameters += t.shape.reduce((a, b) => a * b, 1);
+        totalParameters += numel(t.shape);
       }
       written.push(name);
     });
@@ -299,7 +298,7 @@ export async function writeCheckpoint(
   for (const file of readdirSync(dir)) {
     const stale =
       (file === SINGLE_FILE || file === INDEX_FILE || SHARD_NAME.test(file)) && !written.includes(file);
-    if (stale && existsSync(join(dir, file))) rmSync(join(dir, file), { force: true });
+    if (stale) rmSync(join(dir, file), { force: true });
   }
   return written;
 }

@@ -11,13 +11,11 @@ typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float a
 typedef void (*sgemv_fn)(int order, int ta, int m, int n, float alpha, const float *a, int lda, const float *x,
                          int incx, float beta, float *y, int incy);
 typedef void (*set_threads_fn)(int);
-typedef int (*get_threads_fn)(void);
 typedef char *(*corename_fn)(void);
 
 static sgemm_fn sgemm = NULL;
 static sgemv_fn sgemv = NULL;
 static set_threads_fn set_threads = NULL;
-static get_threads_fn get_threads = NULL;
 static corename_fn corename = NULL;
 static char error_text[512];
 static int blas_threads_wanted = 1;
@@ -33,7 +31,6 @@ RHO1_EXPORT int rho1_init(const char *blas_path, int threads) {
     sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
     sgemv = (sgemv_fn)dlsym(h, "cblas_sgemv");
     set_threads = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
-    get_threads = (get_threads_fn)dlsym(h, "openblas_get_num_threads");
     corename = (corename_fn)dlsym(h, "openblas_get_corename");
     if (sgemm == NULL) {
       snprintf(error_text, sizeof error_text, "%s has no cblas_sgemm", blas_path);
@@ -59,7 +56,6 @@ void rho1_blas_single_threaded(int on) {
 
 RHO1_EXPORT const char *rho1_error(void) { return error_text; }
 RHO1_EXPORT const char *rho1_blas_corename(void) { return corename != NULL ? corename() : "unknown"; }
-RHO1_EXPORT int rho1_blas_threads(void) { return get_threads != NULL ? get_threads() : 1; }
 RHO1_EXPORT int rho1_threads(void) { return rho1_pool_threads(); }
 
 /*

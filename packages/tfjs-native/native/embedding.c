@@ -2,7 +2,7 @@
  * row is summed by one task in token order: no atomics, same result for any thread count. */
 #include "rho1.h"
 
-/* Returns the index of the first id outside [0, v), or -1 when all are valid (then out is filled). */
+/* Returns the index of the first id outside [0, v), or -1 when all are valid. */
 RHO1_EXPORT int64_t rho1_embedding_check(const int32_t *ids, int64_t n, int64_t v) {
   for (int64_t i = 0; i < n; i++)
     if (ids[i] < 0 || ids[i] >= v) return i;

@@ -1,7 +1,6 @@
 /** Zero-copy access to the tfjs `cpu` backend's storage: inputs are read in place, outputs adopt fresh arrays. */
 import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
-import { adopt } from "./pool.ts";
 
 export type CpuBackend = MathBackendCPU;
 
@@ -19,15 +18,8 @@ export function i32(backend: CpuBackend, t: TensorInfo): Int32Array {
   return Int32Array.from(values as ArrayLike<number>, (x) => Math.trunc(x));
 }
 
-/** A new tensor over `values` (recycled into the pool when it is disposed, if `values` came from take()). */
-export function output(
-  backend: CpuBackend,
-  shape: number[],
-  values: Float32Array,
-  dtype: "float32" | "int32" = "float32",
-) {
-  return adopt(backend, shape, dtype, values);
-}
+/** output(backend, shape, values): a new float32 tensor over `values` (pooled again on dispose if from take()). */
+export { adopt as output } from "./pool.ts";
 
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;

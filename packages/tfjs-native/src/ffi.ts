@@ -7,7 +7,6 @@ export const SYMBOLS = {
   rho1_init: { args: [ptr, i32], returns: i32 },
   rho1_error: { args: [], returns: cstring },
   rho1_blas_corename: { args: [], returns: cstring },
-  rho1_blas_threads: { args: [], returns: i32 },
   rho1_threads: { args: [], returns: i32 },
   rho1_sgemm_batched: {
     args: [i32, i32, i32, i32, i32, ptr, ptr, ptr, i32, ptr, ptr],

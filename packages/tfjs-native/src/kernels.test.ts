@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from "bun:test";
+import { ops, type RopeScaling } from "@rho1/transformer";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import {
@@ -14,7 +15,6 @@ import {
   registerNativeKernels,
   SWIGLU,
 } from "./index.ts";
-import { inverseFrequencies, type RopeScalingAttr } from "./rope.ts";
 import { compareWithGrad, ints, relErr, uniform } from "./test-helpers.ts";
 
 const avail = nativeAvailability();
@@ -29,24 +29,10 @@ function refRmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w);
 }
 
-function refRope(
-  x: tf.Tensor,
-  positions: Int32Array,
-  theta: number,
-  scaling: RopeScalingAttr | null,
-): tf.Tensor {
+/** The model's composite (its host cos/sin tables, then x·cos + rotate_half(x)·sin in tfjs ops). */
+function refRope(x: tf.Tensor, positions: Int32Array, theta: number, scaling: RopeScaling | null): tf.Tensor {
   const [b, t, , d] = x.shape;
-  const inv = inverseFrequencies(theta, d, scaling);
-  const half = d / 2;
-  const cos = new Float32Array(positions.length * d);
-  const sin = new Float32Array(positions.length * d);
-  for (let n = 0; n < positions.length; n++) {
-    for (let i = 0; i < half; i++) {
-      const a = positions[n] * inv[i];
-      cos[n * d + i] = cos[n * d + half + i] = Math.cos(a);
-      sin[n * d + i] = sin[n * d + half + i] = Math.sin(a);
-    }
-  }
+  const { cos, sin } = ops.ropeTables(positions, theta, scaling, d);
   const c = tf.tensor4d(cos, [b, t, 1, d]);
   const s = tf.tensor4d(sin, [b, t, 1, d]);
   const [x1, x2] = tf.split(x, 2, 3);
@@ -117,7 +103,7 @@ describe.skipIf(!avail.ok)("native contract kernels vs pure tfjs", () => {
   });
 
   test("RoPE forward and gradient with every scaling kind and offset positions", () => {
-    const cases: [RopeScalingAttr | null, number][] = [
+    const cases: [RopeScaling | null, number][] = [
       [null, 10000],
       [{ type: "linear", factor: 4 }, 10000],
       [

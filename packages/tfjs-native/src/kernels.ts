@@ -4,13 +4,14 @@
  * to the backward kernels. Semantics follow packages/transformer/src/ops/*.ts exactly.
  */
 
+import type { RopeScaling } from "@rho1/transformer";
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import * as tf from "@tensorflow/tfjs-core";
 import { type CpuBackend, f32, i32, output, sizeOf } from "./backend.ts";
 import type { NativeSymbols } from "./loader.ts";
 import * as K from "./names.ts";
 import { take, takeZeroed } from "./pool.ts";
-import { cachedInverseFrequencies, type RopeScalingAttr } from "./rope.ts";
+import { cachedInverseFrequencies } from "./rope.ts";
 
 /** Bad shapes or dtypes reaching a native kernel. */
 export class NativeKernelError extends Error {
@@ -107,7 +108,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
     kernel(name, ({ x, positions, dy }, backend, attrs) => {
       const src = name === K.ROPE ? x : dy;
       const { rows, nh, d } = ropeDims(name, src, positions);
-      const { theta, scaling } = attrs as unknown as { theta: number; scaling: RopeScalingAttr | null };
+      const { theta, scaling } = attrs as unknown as { theta: number; scaling: RopeScaling | null };
       if (!(theta > 0)) throw new NativeKernelError(name, "attrs.theta", "a positive number", `${theta}`);
       const out = take(sizeOf(src.shape));
       if (out.length > 0) {

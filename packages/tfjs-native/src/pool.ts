@@ -58,12 +58,7 @@ export function takeZeroed(n: number): Float32Array {
 }
 
 /** Stores `values` as a new tensor's data in the backend, recyclable later if it came from take(). */
-export function adopt(
-  backend: CpuBackend,
-  shape: number[],
-  dtype: "float32" | "int32",
-  values: Float32Array,
-) {
+export function adopt(backend: CpuBackend, shape: number[], values: Float32Array) {
   hook(backend);
   const buf = values.buffer as ArrayBuffer;
   if (taken.has(buf)) {
@@ -74,7 +69,7 @@ export function adopt(
     adopted.delete(buf); // a second tensor on the same array: never recycle it
   }
   try {
-    return backend.makeTensorInfo(shape, dtype, values);
+    return backend.makeTensorInfo(shape, "float32", values);
   } finally {
     adopting = null;
   }

@@ -1,4 +1,4 @@
-import { type LibTokenizer, tokenStringToId } from "./library.ts";
+import { byteTokenName, type LibTokenizer, tokenStringToId } from "./library.ts";
 
 /**
  * The BPE model step of @huggingface/tokenizers (and of the Rust library), on integer symbols: repeatedly merge the
@@ -92,7 +92,7 @@ export class BpeModel {
     if (byteFallback) {
       this.byteIds = new Int32Array(256);
       for (let b = 0; b < 256; b++) {
-        const token = `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`;
+        const token = byteTokenName(b);
         this.byteIds[b] = lib.model.tokens_to_ids.has(token) ? tokenStringToId(lib, token) : -1;
       }
     }

@@ -94,17 +94,11 @@ export class CorpusEncoder {
     if (!this.cache.appendIds(word, start, n, h, out)) this.encodeMiss(word, start, n, h, out);
   }
 
-  /** A piece not in the cache: BPE on integer symbols (byte fallback, unk handling included). */
+  /** A piece not in the cache: BPE on integer symbols (byte fallback, unk handling included), then cached. */
   private encodeMiss(word: string, start: number, end: number, h: number, out: number[]): void {
-    const bpe = this.bpe as BpeModel;
-    if (end - start > MAX_CACHED_SEGMENT) {
-      bpe.encode(word, start, end, out);
-      return;
-    }
-    const ids: number[] = [];
-    bpe.encode(word, start, end, ids);
-    this.cache.insert(word, start, end, h, ids);
-    for (const id of ids) out.push(id);
+    const from = out.length;
+    (this.bpe as BpeModel).encode(word, start, end, out);
+    if (end - start <= MAX_CACHED_SEGMENT) this.cache.insert(word, start, end, h, out, from);
   }
 
   private mode(parseSpecial: boolean): Mode {

@@ -107,13 +107,12 @@ function validate(json: Record<string, unknown>, file: string): void {
   checkMetaspace(json.pre_tokenizer);
 }
 
-/** Builds the library tokenizer, turning its exceptions into TokenizerError naming tokenizer.json. */
-export function buildLibrary(
+/** `new Tokenizer(json, config)` of the library, with `addedTokens` as added_tokens (no validation). */
+export function constructLibrary(
   json: Record<string, unknown>,
   config: Record<string, unknown>,
-  file: string,
+  addedTokens: unknown[],
 ): LibTokenizer {
-  validate(json, file);
   // The library insists on these keys being present (null is allowed).
   const full = {
     normalizer: null,
@@ -121,11 +120,21 @@ export function buildLibrary(
     post_processor: null,
     decoder: null,
     ...json,
-    added_tokens: json.added_tokens ?? [],
+    added_tokens: addedTokens,
   };
+  return new HfTokenizer(full, config) as unknown as LibTokenizer;
+}
+
+/** Builds the library tokenizer, turning its exceptions into TokenizerError naming tokenizer.json. */
+export function buildLibrary(
+  json: Record<string, unknown>,
+  config: Record<string, unknown>,
+  file: string,
+): LibTokenizer {
+  validate(json, file);
   let lib: LibTokenizer;
   try {
-    lib = new HfTokenizer(full, config) as unknown as LibTokenizer;
+    lib = constructLibrary(json, config, (json.added_tokens ?? []) as unknown[]);
     lib.encode("Hello world <s>", { add_special_tokens: true });
   } catch (error) {
     throw new TokenizerError(
@@ -143,6 +152,11 @@ export function buildLibrary(
     );
   }
   return lib;
+}
+
+/** The byte-fallback token of byte `b`: "<0x0A>" (two upper-case hex digits, as Llama/Mistral vocabularies spell it). */
+export function byteTokenName(b: number): string {
+  return `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`;
 }
 
 /** The id the library's encode() gives a token string (added tokens first, then the model vocab, then unk). */

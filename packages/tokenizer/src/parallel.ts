@@ -75,10 +75,8 @@ function runOn(pool: Pool, worker: Worker, request: WorkerRequest): Promise<Work
   });
 }
 
-/** Cuts [0, n) into about `count` contiguous ranges of similar character totals. */
-function chunkRanges(texts: string[], count: number): [number, number][] {
-  let total = 0;
-  for (const t of texts) total += t.length;
+/** Cuts [0, n) into about `count` contiguous ranges of similar character totals (`total`: all texts' length). */
+function chunkRanges(texts: string[], total: number, count: number): [number, number][] {
   const target = total / count;
   const ranges: [number, number][] = [];
   let start = 0;
@@ -116,7 +114,7 @@ export async function encodeParallel(
   }
   const key = `${tokenizer.dir}\u0000${tokenizer.hash}\u0000${size}`;
   const pool = getPool(key, size);
-  const ranges = chunkRanges(texts, size * CHUNKS_PER_WORKER);
+  const ranges = chunkRanges(texts, chars, size * CHUNKS_PER_WORKER);
   const out: number[][] = new Array(texts.length);
   let next = 0;
   for (const w of pool.workers) w.ref();

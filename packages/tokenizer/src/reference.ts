@@ -1,6 +1,5 @@
-import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { readTokenizerFiles } from "./files.ts";
-import type { LibTokenizer } from "./library.ts";
+import { constructLibrary } from "./library.ts";
 
 /**
  * The plain @huggingface/tokenizers encode() that the fast paths must reproduce id for id (tests, verify script).
@@ -11,14 +10,10 @@ import type { LibTokenizer } from "./library.ts";
 export function libraryReference(dir: string, parseSpecial: boolean): (text: string) => number[] {
   const files = readTokenizerFiles(dir);
   const added = (files.json.added_tokens ?? []) as { special?: boolean }[];
-  const json = {
-    normalizer: null,
-    pre_tokenizer: null,
-    post_processor: null,
-    decoder: null,
-    ...files.json,
-    added_tokens: parseSpecial ? added : added.filter((t) => !t.special),
-  };
-  const lib = new HfTokenizer(json, files.config) as unknown as LibTokenizer;
+  const lib = constructLibrary(
+    files.json,
+    files.config,
+    parseSpecial ? added : added.filter((t) => !t.special),
+  );
   return (text) => lib.encode(text, { add_special_tokens: false }).ids;
 }

@@ -8,13 +8,14 @@ export const HASH_START = 0x811c9dc5 | 0;
 export const hashStep = (h: number, c: number): number => Math.imul(h ^ c, 16777619);
 
 export class SegmentCache {
-  private mask: number;
-  private slotHash: Int32Array;
+  // Assigned by allocateSlots (from the constructor, clear and grow).
+  private mask!: number;
+  private slotHash!: Int32Array;
   /** Key offset + 1 in `keys` (0 marks an empty slot). */
-  private slotKey: Int32Array;
-  private slotLength: Int32Array;
-  private slotIds: Int32Array;
-  private slotCount: Int32Array;
+  private slotKey!: Int32Array;
+  private slotLength!: Int32Array;
+  private slotIds!: Int32Array;
+  private slotCount!: Int32Array;
   private keys: Uint16Array;
   private keysUsed = 0;
   private ids: Int32Array;
@@ -28,18 +29,9 @@ export class SegmentCache {
     /** Key code units (and ids) at which the table is emptied: at most 2 * 32 MiB of pools. */
     private readonly maxPool = 1 << 25,
   ) {
-    this.mask = initialSlots - 1;
-    this.slotHash = new Int32Array(initialSlots);
-    this.slotKey = new Int32Array(initialSlots);
-    this.slotLength = new Int32Array(initialSlots);
-    this.slotIds = new Int32Array(initialSlots);
-    this.slotCount = new Int32Array(initialSlots);
+    this.allocateSlots(initialSlots);
     this.keys = new Uint16Array(initialSlots * 4);
     this.ids = new Int32Array(initialSlots * 2);
-  }
-
-  get entries(): number {
-    return this.size;
   }
 
   /** Appends the cached ids of text[start, end) (hash `h`) to `out`; false when the piece is not cached. */
@@ -63,35 +55,40 @@ export class SegmentCache {
     }
   }
 
-  /** Caches the ids of text[start, end) (hash `h`, not already present). */
-  insert(text: string, start: number, end: number, h: number, ids: number[]): void {
+  /** Caches ids[from, ids.length) as the ids of text[start, end) (hash `h`, not already present). */
+  insert(text: string, start: number, end: number, h: number, ids: number[], from: number): void {
+    const count = ids.length - from;
     if (this.size >= this.maxEntries || this.keysUsed >= this.maxPool || this.idsUsed >= this.maxPool)
       this.clear();
     if ((this.size + 1) * 2 > this.mask + 1) this.grow();
     const length = end - start;
     if (this.keysUsed + length > this.keys.length) this.keys = growArray(this.keys, this.keysUsed + length);
-    if (this.idsUsed + ids.length > this.ids.length)
-      this.ids = growArray(this.ids, this.idsUsed + ids.length);
+    if (this.idsUsed + count > this.ids.length) this.ids = growArray(this.ids, this.idsUsed + count);
     const keyOffset = this.keysUsed;
     for (let k = 0; k < length; k++) this.keys[keyOffset + k] = text.charCodeAt(start + k);
     this.keysUsed += length;
     const idOffset = this.idsUsed;
-    this.ids.set(ids, idOffset);
-    this.idsUsed += ids.length;
-    this.place(h, keyOffset + 1, length, idOffset, ids.length);
+    for (let j = 0; j < count; j++) this.ids[idOffset + j] = ids[from + j];
+    this.idsUsed += count;
+    this.place(h, keyOffset + 1, length, idOffset, count);
     this.size++;
   }
 
   clear(): void {
-    this.mask = this.initialSlots - 1;
-    this.slotHash = new Int32Array(this.initialSlots);
-    this.slotKey = new Int32Array(this.initialSlots);
-    this.slotLength = new Int32Array(this.initialSlots);
-    this.slotIds = new Int32Array(this.initialSlots);
-    this.slotCount = new Int32Array(this.initialSlots);
+    this.allocateSlots(this.initialSlots);
     this.keysUsed = 0;
     this.idsUsed = 0;
     this.size = 0;
+  }
+
+  /** Fresh, empty slot arrays of `slots` entries (a power of two). */
+  private allocateSlots(slots: number): void {
+    this.mask = slots - 1;
+    this.slotHash = new Int32Array(slots);
+    this.slotKey = new Int32Array(slots);
+    this.slotLength = new Int32Array(slots);
+    this.slotIds = new Int32Array(slots);
+    this.slotCount = new Int32Array(slots);
   }
 
   private place(h: number, key: number, length: number, idOffset: number, count: number): void {
@@ -112,13 +109,7 @@ export class SegmentCache {
       ids: this.slotIds,
       count: this.slotCount,
     };
-    const slots = (this.mask + 1) * 2;
-    this.mask = slots - 1;
-    this.slotHash = new Int32Array(slots);
-    this.slotKey = new Int32Array(slots);
-    this.slotLength = new Int32Array(slots);
-    this.slotIds = new Int32Array(slots);
-    this.slotCount = new Int32Array(slots);
+    this.allocateSlots((this.mask + 1) * 2);
     for (let s = 0; s < old.key.length; s++) {
       if (old.key[s] !== 0) this.place(old.hash[s], old.key[s], old.length[s], old.ids[s], old.count[s]);
     }

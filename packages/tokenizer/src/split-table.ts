@@ -1,4 +1,4 @@
-import type { LibTokenizer } from "./library.ts";
+import { byteTokenName, type LibTokenizer } from "./library.ts";
 
 /**
  * Where a BPE word can be cut without changing a single id.
@@ -47,7 +47,7 @@ export function buildSplitTable(lib: LibTokenizer): SplitTable | null {
   if (model.fuse_unk) {
     let allBytes = model.byte_fallback === true;
     for (let b = 0; allBytes && b < 256; b++) {
-      allBytes = model.tokens_to_ids.has(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+      allBytes = model.tokens_to_ids.has(byteTokenName(b));
     }
     if (!allBytes) return null;
     const unk = model.unk_token;

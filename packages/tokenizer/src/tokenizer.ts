@@ -91,13 +91,7 @@ export class HfFolderTokenizer implements Tokenizer {
   encodeCorpus(texts: string[], opts: CorpusOptions = {}): number[][] {
     const parseSpecial = opts.parseSpecial ?? false;
     const out: number[][] = new Array(texts.length);
-    for (let i = 0; i < texts.length; i++) {
-      const text = texts[i];
-      if (typeof text !== "string") {
-        throw new TokenizerError(`encodeCorpus: document ${i} is ${typeof text}, expected a string`);
-      }
-      out[i] = this.corpus.encode(text, parseSpecial);
-    }
+    for (let i = 0; i < texts.length; i++) out[i] = this.corpus.encode(documentAt(texts, i), parseSpecial);
     return out;
   }
 
@@ -107,11 +101,7 @@ export class HfFolderTokenizer implements Tokenizer {
     const flat: number[] = [];
     const offsets = new Int32Array(texts.length + 1);
     for (let i = 0; i < texts.length; i++) {
-      const text = texts[i];
-      if (typeof text !== "string") {
-        throw new TokenizerError(`encodeCorpus: document ${i} is ${typeof text}, expected a string`);
-      }
-      this.corpus.encode(text, parseSpecial, flat);
+      this.corpus.encode(documentAt(texts, i), parseSpecial, flat);
       offsets[i + 1] = flat.length;
     }
     const ids = new Int32Array(flat.length);
@@ -122,4 +112,13 @@ export class HfFolderTokenizer implements Tokenizer {
   encodeCorpusParallel(texts: string[], opts: ParallelCorpusOptions = {}): Promise<number[][]> {
     return encodeParallel(this, texts, opts);
   }
+}
+
+/** texts[i], checked to be a string (corpora come from JSON lines and parquet, not typed code). */
+function documentAt(texts: string[], i: number): string {
+  const text = texts[i];
+  if (typeof text !== "string") {
+    throw new TokenizerError(`encodeCorpus: document ${i} is ${typeof text}, expected a string`);
+  }
+  return text;
 }

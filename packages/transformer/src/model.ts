@@ -3,7 +3,6 @@
  * Heavy operations go only through ./ops (see ops/contract.ts), so a backend can swap in faster kernels.
  */
 import type { LlamaConfig } from "./config.ts";
-import { ConfigError } from "./config.ts";
 import { attention } from "./ops/attention.ts";
 import { crossEntropy } from "./ops/crossEntropy.ts";
 import { embedding } from "./ops/embedding.ts";
@@ -49,23 +48,13 @@ export class CausalLMCore {
   /** tfjs variable names are global: prefix them so two models can live side by side. */
   protected readonly prefix = `rho1_${++modelCounter}/`;
 
-  private readonly shapes: Map<string, number[]>;
+  constructor(readonly config: LlamaConfig) {}
 
-  constructor(readonly config: LlamaConfig) {
-    this.shapes = parameterShapes(config);
-  }
-
-  /** Adds one parameter (takes ownership of `value`'s data; no copy). */
+  /**
+   * Adds one parameter (takes ownership of `value`'s data; no copy). Callers pass a name and shape taken from
+   * parameterShapes(config) after checking their input against it (with the file or tensor named).
+   */
   protected addVariable(name: string, value: tf.Tensor): void {
-    const expected = this.shapes.get(name);
-    if (!expected) throw new ConfigError(`unexpected parameter ${name}`, "<weights>", name);
-    if (expected.join(",") !== value.shape.join(",")) {
-      throw new ConfigError(
-        `parameter ${name}: expected shape [${expected}], found [${value.shape}]`,
-        "<weights>",
-        name,
-      );
-    }
     this.variables.set(name, tf.variable(value, true, this.prefix + name));
     value.dispose();
   }

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { float32ToBf16, type TensorToWrite, writeCheckpoint } from "@rho1/safetensors";
 import type { CausalLMCore } from "./model.ts";
@@ -61,11 +61,7 @@ export async function saveModel(
   if (opts.tokenizerDir) for (const f of TOKENIZER_FILES) copies.push([opts.tokenizerDir, f]);
   for (const [from, file] of copies) {
     const src = join(from, file);
-    if (existsSync(src) && join(dir, file) !== src) {
-      const tmp = join(dir, `${file}.tmp-${process.pid}`);
-      copyFileSync(src, tmp);
-      renameSync(tmp, join(dir, file));
-    }
+    if (existsSync(src) && join(dir, file) !== src) writeAtomic(join(dir, file), readFileSync(src));
   }
   if (
     opts.tokenizerDir &&
@@ -76,8 +72,8 @@ export async function saveModel(
   }
 }
 
-function writeAtomic(path: string, text: string): void {
+function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, data);
   renameSync(tmp, path);
 }

@@ -7,6 +7,7 @@ import {
   ShardedCheckpoint,
   type TensorSource,
 } from "@rho1/safetensors";
+import { ConfigError } from "@rho1/transformer";
 import { type Command, parseCommandArgs, UsageError } from "../command.ts";
 
 const USAGE = `usage: rho1 inspect PATH [--json]
@@ -41,16 +42,12 @@ export interface InspectReport {
   bytes: number;
 }
 
-class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 
 export function summarizeConfig(json: unknown, file: string): ConfigSummary {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new ConfigError(`${file}: config must be a JSON object`);
+    throw new ConfigError(`${file}: config must be a JSON object`, file);
   }
   const c = json as Record<string, unknown>;
   const rope =
@@ -79,7 +76,7 @@ function readConfig(dir: string): ConfigSummary | null {
   try {
     json = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`, file);
   }
   return summarizeConfig(json, file);
 }
