@@ -18,6 +18,7 @@ export function checkRatio(ratio: number): void {
  * so the result never depends on the sort implementation). NaN ranks above everything, as in torch.topk.
  */
 function topK(excess: Float32Array, candidates: number[], k: number): number[] {
+  if (k >= candidates.length) return candidates; // ratio 1 (plain causal LM): every candidate, no sort needed
   const key = (i: number) => {
     const x = excess[i] as number;
     return Number.isNaN(x) ? Number.POSITIVE_INFINITY : x;

@@ -173,6 +173,12 @@ describe("histogram", () => {
     expect(h.edges).toEqual([0, 0.5, 1]);
     expect(h.counts).toEqual([3, 2]);
   });
+  test("the default range is the values' min and max, also for a million values", () => {
+    const values = Array.from({ length: 1_000_000 }, (_, i) => (i % 4) - 1); // -1, 0, 1, 2
+    const h = histogram(values, { bins: 3 });
+    expect(h.edges).toEqual([-1, 0, 1, 2]);
+    expect(h.counts).toEqual([250_000, 250_000, 500_000]);
+  });
 });
 
 describe.skipIf(!haveFixtures)("golden (PyTorch) on llama-gqa-f32", () => {

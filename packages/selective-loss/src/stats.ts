@@ -23,12 +23,24 @@ export interface HistogramOptions {
   range?: [number, number];
 }
 
+/** [min, max] like Math.min(...values) / Math.max(...values) (NaN in, NaN out), without spreading: a spread of a
+ *  large batch's values (~10⁶ tokens) overflows the call stack. */
+function extent(values: number[]): [number, number] {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
+  return [low, high];
+}
+
 export function histogram(
   values: number[],
   opts: HistogramOptions = {},
 ): { edges: number[]; counts: number[] } {
   const bins = Math.max(1, Math.floor(opts.bins ?? 20));
-  let [low, high] = opts.range ?? [Math.min(...values), Math.max(...values)];
+  let [low, high] = opts.range ?? extent(values);
   if (values.length === 0 && !opts.range) [low, high] = [0, 1];
   if (!(high > low)) high = low + 1;
   const width = (high - low) / bins;

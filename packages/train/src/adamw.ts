@@ -1,8 +1,9 @@
+import { ops } from "@rho1/transformer";
 import * as tf from "@tensorflow/tfjs-core";
 import { TrainError } from "./errors.ts";
 
-/** Kernel name of the fused AdamW step in @rho1/transformer's kernel contract (ops/contract.ts, `ADAMW`). */
-export const ADAMW_KERNEL = "Rho1AdamW";
+/** Kernel name of the fused AdamW step: @rho1/transformer's kernel contract owns it (ops/contract.ts, `ADAMW`). */
+export const ADAMW_KERNEL = ops.ADAMW;
 
 export interface AdamWOptions {
   lr: number;
@@ -69,8 +70,12 @@ export class AdamW {
           "bad_dtype",
         );
       }
-      this.m.set(name, tf.variable(tf.zerosLike(variable), false, `${prefix}.m.${name}`));
-      this.v.set(name, tf.variable(tf.zerosLike(variable), false, `${prefix}.v.${name}`));
+      // tf.variable shares its initial tensor's data: tidy disposes that tensor, so the zeros are freed once the
+      // first step replaces them (otherwise each moment would leak a model-sized buffer).
+      const zeros = (kind: "m" | "v") =>
+        tf.tidy(() => tf.variable(tf.zerosLike(variable), false, `${prefix}.${kind}.${name}`));
+      this.m.set(name, zeros("m"));
+      this.v.set(name, zeros("v"));
     }
   }
 
@@ -143,7 +148,7 @@ export class AdamW {
             "bad_state",
           );
         }
-        variable.assign(tf.tensor(data, variable.shape, "float32"));
+        tf.tidy(() => variable.assign(tf.tensor(data, variable.shape, "float32")));
       }
     }
     this.t = state.step;

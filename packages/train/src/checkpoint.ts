@@ -6,8 +6,8 @@ import type { AdamWState } from "./adamw.ts";
 import { TrainError } from "./errors.ts";
 import type { SamplerState } from "./sampler.ts";
 
-export const STATE_FILE = "trainer_state.json";
-export const OPTIMIZER_FILE = "optimizer.safetensors";
+const STATE_FILE = "trainer_state.json";
+const OPTIMIZER_FILE = "optimizer.safetensors";
 
 /** Everything besides weights and moments that a resumed run needs to continue exactly. */
 export interface TrainerState {

@@ -70,6 +70,17 @@ describe("AdamW", () => {
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
     expect(ob.steps).toBe(2);
   });
+  test("construct, step, restore and dispose leave no tensor behind", () => {
+    const w = tf.variable(tf.tensor1d([1, 2, 3]), true, "adamw-leak");
+    const grad = tf.tensor1d([0.3, -0.1, 0.2]);
+    const before = tf.memory().numTensors;
+    const opt = new AdamW(new Map([["w", w]]), { lr: 0.1 });
+    opt.step(new Map([["w", grad]]));
+    opt.loadState(opt.state());
+    opt.step(new Map([["w", grad]]));
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
   test("bad input is refused", () => {
     const w = tf.variable(tf.tensor1d([1, 2]), true, "adamw-bad");
     expect(() => new AdamW(new Map([["w", w]]), { lr: -1 })).toThrow(TrainError);

@@ -3,7 +3,7 @@
 
 import { mulberry32 } from "@rho1/transformer";
 
-export function permutation(n: number, seed: number): Uint32Array {
+function permutation(n: number, seed: number): Uint32Array {
   const order = Uint32Array.from({ length: n }, (_, i) => i);
   const rand = mulberry32(seed);
   for (let i = n - 1; i > 0; i--) {
