@@ -1,4 +1,8 @@
+import { join } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
+
+/** The embedded default model of commands whose --model is optional (a real pretrained tiny Llama, vocab 512). */
+export const DEFAULT_MODEL = join(import.meta.dir, "../../../models/stories260K");
 
 /** Bad usage of the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {

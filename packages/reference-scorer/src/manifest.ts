@@ -3,9 +3,10 @@
  * unit files on disk, used both at the end of `scoreCorpus` and by `mergeScores`, so that a merged store's
  * manifest is byte-identical to a single-process run's. No timestamps, hostnames or absolute output paths.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { ScoreError } from "./errors.ts";
 import type { InputFile } from "./input.ts";
-import { type LossDtype, mapUnit, UNIT_VERSION } from "./unit-file.ts";
+import { decodeUnit, type LossDtype } from "./unit-file.ts";
 
 export const STORE_FORMAT = "rho1-score-store";
 export const STORE_VERSION = 1;
@@ -96,8 +97,6 @@ export function sourceEntries(files: InputFile[]): SourceEntry[] {
 export const unitFileName = (file: number, index: number) =>
   `units/${String(file).padStart(5, "0")}-${String(index).padStart(6, "0")}.bin`;
 
-export const STORE_UNIT_VERSION = UNIT_VERSION;
-
 /**
  * Reads the unit files (in the given global order) under `dir`, checksums them, and assembles the manifest.
  * `expectedSha` (from shard manifests, when merging) is verified.
@@ -133,7 +132,7 @@ export async function buildManifest(
         { file: full },
       );
     }
-    const unit = mapUnit(full);
+    const unit = decodeUnit(bytes, full);
     if (unit.layout.seqLen !== spec.seqLen || unit.layout.lossDtype !== spec.lossDtype) {
       throw new ScoreError(
         "store_mismatch",
@@ -213,14 +212,14 @@ export function manifestJson(manifest: ScoreManifest): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
-export async function readManifest(dir: string): Promise<ScoreManifest> {
+/** Reads and format-checks a finished store's manifest.json (synchronous: ScoreStore.open uses it too). */
+export function readManifest(dir: string): ScoreManifest {
   const path = `${dir}/manifest.json`;
-  const file = Bun.file(path);
-  if (!(await file.exists()))
+  if (!existsSync(path))
     throw new ScoreError("missing_store", "no manifest.json: not a finished score store", { file: dir });
   let manifest: ScoreManifest;
   try {
-    manifest = (await file.json()) as ScoreManifest;
+    manifest = JSON.parse(readFileSync(path, "utf8")) as ScoreManifest;
   } catch (error) {
     throw new ScoreError("corrupt_store", `manifest is not valid JSON (${(error as Error).message})`, {
       file: path,
@@ -236,7 +235,6 @@ export async function readManifest(dir: string): Promise<ScoreManifest> {
   return manifest;
 }
 
-/** Names the first field where two specs differ (for resume / merge refusals), or null. */
 /** Every field of ScoreSpec, in manifest order (the type below fails to compile if one is missing). */
 const SPEC_KEYS = [
   "format",
@@ -256,6 +254,7 @@ const specKeysComplete: Exclude<keyof ScoreSpec, (typeof SPEC_KEYS)[number]> ext
   true;
 void specKeysComplete;
 
+/** Names the first field where two specs differ (for resume / merge refusals), or null. */
 export function specDifference(a: ScoreSpec, b: ScoreSpec): string | null {
   for (const key of SPEC_KEYS) {
     const x = JSON.stringify(a[key]);

@@ -20,7 +20,7 @@ import { writeFileAtomic } from "./unit-file.ts";
 export async function mergeScores(dirs: string[], outDir?: string): Promise<ScoreManifest> {
   if (dirs.length === 0) throw new ScoreError("bad_option", "merge needs at least one store");
   const out = outDir ?? dirs[0];
-  const manifests = await Promise.all(dirs.map((d) => readManifest(d)));
+  const manifests = dirs.map(readManifest);
   const spec = specOf(manifests[0]);
   manifests.forEach((m, i) => {
     const diff = specDifference(specOf(m), spec);
@@ -62,7 +62,7 @@ export async function mergeScores(dirs: string[], outDir?: string): Promise<Scor
     !dirs.some((d) => resolve(d) === resolve(out)) &&
     (await Bun.file(join(out, "manifest.json")).exists())
   ) {
-    const diff = specDifference(specOf(await readManifest(out)), spec);
+    const diff = specDifference(specOf(readManifest(out)), spec);
     if (diff)
       throw new ScoreError("store_mismatch", `--out holds another finished store (${diff})`, { file: out });
   }

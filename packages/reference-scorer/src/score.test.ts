@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type OwmRow, writeOwmParquet } from "./build-corpus.ts";
@@ -128,6 +128,17 @@ describe("scoreCorpus with a stand-in model", () => {
     expect(store.sequence(store.numSequences - 1).source).toEqual({ file: 2, unit: 0 });
     expect(store.documentsIn(0)[0]).toEqual([0, expected[0].docs[2]]);
     expect(() => store.sequence(store.numSequences)).toThrow(RangeError);
+  });
+
+  test("ScoreStore.open refuses a folder without a finished manifest, or a foreign one", async () => {
+    const empty = join(dir, "no-store");
+    expect(() => ScoreStore.open(empty)).toThrow("no manifest.json: not a finished score store");
+    const foreign = join(dir, "foreign-store");
+    await mkdir(foreign);
+    await writeFile(join(foreign, "manifest.json"), '{"format": "other", "version": 1}');
+    expect(() => ScoreStore.open(foreign)).toThrow("format other v1, expected rho1-score-store v1");
+    await writeFile(join(foreign, "manifest.json"), "{");
+    expect(() => ScoreStore.open(foreign)).toThrow("manifest is not valid JSON");
   });
 
   test("a finished store is not rescored; rerunning is a no-op with the same manifest", async () => {

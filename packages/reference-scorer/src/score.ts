@@ -24,7 +24,6 @@ import {
   type ScoreManifest,
   type ScoreSpec,
   STORE_FORMAT,
-  STORE_UNIT_VERSION,
   STORE_VERSION,
   sourceEntries,
   specDifference,
@@ -34,7 +33,7 @@ import {
 import { hashModelDir, loadCorpusTokenizer, loadModelScorer, type TokenScorer } from "./model.ts";
 import { type CorpusTokenizer, packDocuments, padIdOf } from "./pack.ts";
 import { ProgressReporter, type ProgressSink, stderrSink } from "./progress.ts";
-import { encodeUnit, type LossDtype, mapUnit, writeFileAtomic } from "./unit-file.ts";
+import { encodeUnit, type LossDtype, mapUnit, UNIT_VERSION, writeFileAtomic } from "./unit-file.ts";
 
 export interface ScoreCorpusOptions {
   modelDir: string;
@@ -151,7 +150,7 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
   const spec: ScoreSpec = {
     format: STORE_FORMAT,
     version: STORE_VERSION,
-    unitFormatVersion: STORE_UNIT_VERSION,
+    unitFormatVersion: UNIT_VERSION,
     tokenizer: {
       hash: tokenizer.hash,
       vocabSize: tokenizer.vocabSize,
@@ -173,7 +172,7 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
   const runPath = join(outDir, "run.json");
   const runJson = `${JSON.stringify({ spec, shard }, null, 2)}\n`;
   if (await Bun.file(join(outDir, "manifest.json")).exists()) {
-    const done = await readManifest(outDir);
+    const done = readManifest(outDir);
     const diff =
       specDifference(specOf(done), spec) ??
       (JSON.stringify(done.shard) !== JSON.stringify(shard) ? "shard" : null);

@@ -2,10 +2,9 @@
  * Random-access reader of a finished score store. Unit files are memory-mapped lazily (privately, so a
  * caller writing into a returned array never touches the file); nothing is loaded up front but the manifest.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ScoreError } from "./errors.ts";
-import { type ScoreManifest, STORE_FORMAT, STORE_VERSION } from "./manifest.ts";
+import { readManifest, type ScoreManifest } from "./manifest.ts";
 import { mapUnit, type UnitView } from "./unit-file.ts";
 
 export interface ScoredSequence {
@@ -40,25 +39,7 @@ export class ScoreStore {
 
   /** Opens a finished store (its manifest.json); unit files are mapped on first use. */
   static open(dir: string): ScoreStore {
-    const path = join(dir, "manifest.json");
-    let manifest: ScoreManifest;
-    try {
-      manifest = JSON.parse(readFileSync(path, "utf8")) as ScoreManifest;
-    } catch (error) {
-      throw new ScoreError(
-        "missing_store",
-        `cannot read manifest.json (${(error as Error).message}); is the run finished?`,
-        { file: dir },
-      );
-    }
-    if (manifest.format !== STORE_FORMAT || manifest.version !== STORE_VERSION) {
-      throw new ScoreError(
-        "corrupt_store",
-        `format ${manifest.format} v${manifest.version}, expected ${STORE_FORMAT} v${STORE_VERSION}`,
-        { file: path },
-      );
-    }
-    return new ScoreStore(dir, manifest);
+    return new ScoreStore(dir, readManifest(dir));
   }
 
   private unitOf(i: number): number {

@@ -1,11 +1,6 @@
-import { join } from "node:path";
 import { loadTokenizer, type Tokenizer } from "@rho1/tokenizer";
-import { CausalLM, type GenerateOptions } from "@rho1/transformer";
-import { type Command, numberOption, parseCommandArgs, UsageError } from "../command.ts";
-import { prepareBackend } from "./logits.ts";
-
-/** The embedded default model (a real pretrained tiny Llama, vocab 512). */
-export const DEFAULT_MODEL = join(import.meta.dir, "../../../../models/stories260K");
+import { CausalLM, type GenerateOptions, setupBackend } from "@rho1/transformer";
+import { type Command, DEFAULT_MODEL, numberOption, parseCommandArgs, UsageError } from "../command.ts";
 
 const USAGE = `rho1 generate [--model DIR] (--prompt TEXT | --input-ids JSON) [options]
 
@@ -95,7 +90,7 @@ export const command: Command = {
     };
     if (stops.length > 0) opts.stop = { strings: stops, decode };
 
-    await prepareBackend();
+    await setupBackend();
     const model = await CausalLM.load(modelDir);
     const results = model.generate(prompts, opts);
     model.dispose();

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { writeSafetensors } from "@rho1/safetensors";
-import { CausalLM, registerBackendExtension, setupBackend, tf } from "@rho1/transformer";
+import { CausalLM, setupBackend, tf } from "@rho1/transformer";
 import { type Command, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `rho1 logits --model DIR --input FILE.json --out FILE.safetensors
@@ -13,15 +13,6 @@ Runs the model on token ids and writes its logits and per-token losses.
   --out FILE      safetensors with logits F32 [B, T, V] and token_loss F32 [B, T-1]
                   (token_loss[b, t] = CE(logits[b, t], input_ids[b, t+1]), 0 where either token is padding)
 `;
-
-/** Lets setupBackend use @rho1/tfjs-native's kernels when that package loads on this machine. */
-export async function prepareBackend(): Promise<void> {
-  registerBackendExtension("tfjs-native", async () => {
-    const native = await import("@rho1/tfjs-native");
-    return native.registerNativeKernels();
-  });
-  await setupBackend();
-}
 
 /** Validates {"input_ids", "attention_mask"?}: rectangular integer rows, ids inside the vocabulary, mask 0/1. */
 export function parseLogitsInput(
@@ -86,7 +77,7 @@ export const command: Command = {
     } catch (error) {
       throw new UsageError(`${inputFile}: ${(error as Error).message.split("\n")[0]}`);
     }
-    await prepareBackend();
+    await setupBackend();
     const model = await CausalLM.load(modelDir);
     const { ids, mask } = parseLogitsInput(json, inputFile, model.config.vocabSize);
     const [b, t, v] = [ids.length, ids[0].length, model.config.vocabSize];

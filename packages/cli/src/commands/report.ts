@@ -127,15 +127,16 @@ export function heatmapDocs(
   });
 }
 
-function mean(values: number[], mask?: boolean[]): number {
+/** Mean of the finite entries (NaN marks tokens without a score); NaN when there are none. */
+function mean(values: number[]): number {
   let sum = 0;
   let n = 0;
-  values.forEach((v, i) => {
-    if (Number.isFinite(v) && (!mask || mask[i])) {
+  for (const v of values) {
+    if (Number.isFinite(v)) {
       sum += v;
       n++;
     }
-  });
+  }
   return n ? sum / n : Number.NaN;
 }
 
@@ -208,9 +209,9 @@ export const command: Command = {
           d.tokens.length,
           nSel,
           scored ? `${((100 * nSel) / scored).toFixed(1)}%` : null,
-          mean(d.loss ?? []),
-          mean(d.refLoss ?? []),
-          mean(d.excess as number[]),
+          mean(d.loss),
+          mean(d.refLoss),
+          mean(d.excess),
         ];
       });
       const html = tokenHeatmapPage(heatDocs, {

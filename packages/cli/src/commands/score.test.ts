@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ScoreStore } from "@rho1/reference-scorer";
-import { cliCommand, ROOT, STORIES, tempDir } from "./test-support.ts";
+import { cliCommand, STORIES, tempDir } from "./test-support.ts";
 
 const tmp = tempDir("rho1-score-cli-");
 
@@ -16,9 +16,13 @@ writeFileSync(
     .join("\n"),
 );
 
+/** `rho1 score` of the test corpus into `out` with small rows and batches, plus `extra` options. */
+const scoreInto = (out: string, ...extra: string[]) =>
+  rho1("--model", STORIES, "--data", docs, "--out", out, "--seq-len", "16", "--batch-size", "2", ...extra);
+
 test("scores a corpus, resumes as a no-op, and shards merge into the same store", () => {
   const out = join(tmp, "store");
-  const r = rho1("--model", STORIES, "--data", docs, "--out", out, "--seq-len", "16", "--batch-size", "2");
+  const r = scoreInto(out);
   expect(r.code).toBe(0);
   const line = JSON.parse(r.stdout);
   expect(line).toMatchObject({ out, shard: null, units: 1, documents: 3, skippedDocuments: 1 });
@@ -27,18 +31,7 @@ test("scores a corpus, resumes as a no-op, and shards merge into the same store"
   expect(store.numSequences).toBe(line.sequences);
   expect(store.sequence(0).ids[0]).toBe(1); // BOS at the document start
 
-  const again = rho1(
-    "--model",
-    STORIES,
-    "--data",
-    docs,
-    "--out",
-    out,
-    "--seq-len",
-    "16",
-    "--batch-size",
-    "2",
-  );
+  const again = scoreInto(out);
   expect(again.stdout).toBe(r.stdout);
 
   // One unit only: shard 0/2 gets it, shard 1/2 is empty; merged they equal the single run.
@@ -48,32 +41,15 @@ test("scores a corpus, resumes as a no-op, and shards merge into the same store"
     [0, s0],
     [1, s1],
   ] as const) {
-    expect(
-      rho1(
-        "--model",
-        STORIES,
-        "--data",
-        docs,
-        "--out",
-        d,
-        "--seq-len",
-        "16",
-        "--batch-size",
-        "2",
-        "--shard",
-        `${i}/2`,
-      ).code,
-    ).toBe(0);
+    expect(scoreInto(d, "--shard", `${i}/2`).code).toBe(0);
   }
   const merged = join(tmp, "merged");
-  const m = Bun.spawnSync(["bun", "packages/cli/src/main.ts", "score", "merge", s1, s0, "--out", merged], {
-    cwd: ROOT,
-  });
-  expect(m.exitCode).toBe(0);
+  const m = rho1("merge", s1, s0, "--out", merged);
+  expect(m.code).toBe(0);
   const read = (d: string, f: string) => readFileSync(join(d, f));
   expect(read(merged, "manifest.json").equals(read(out, "manifest.json"))).toBe(true);
   expect(read(merged, "units/00000-000000.bin").equals(read(out, "units/00000-000000.bin"))).toBe(true);
-  expect(JSON.parse(m.stdout.toString()).sequences).toBe(line.sequences);
+  expect(JSON.parse(m.stdout).sequences).toBe(line.sequences);
 }, 60_000);
 
 test("usage errors exit 2 with one line; bad input exits 1 naming the file", () => {

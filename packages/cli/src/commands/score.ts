@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mergeScores, type ScoreManifest, scoreCorpus } from "@rho1/reference-scorer";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
-import { prepareBackend } from "./logits.ts";
 
 const USAGE = `rho1 score --model REF_DIR --data PATH... --out DIR [options]
 rho1 score merge DIR... [--out DIR]
@@ -107,7 +106,6 @@ export const command: Command = {
     } catch {
       // A missing or unreadable config is reported by scoreCorpus with its file name.
     }
-    await prepareBackend();
     const manifest = await scoreCorpus({
       modelDir,
       data,

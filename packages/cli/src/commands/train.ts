@@ -1,6 +1,5 @@
 import { type TrainOptions, train } from "@rho1/train";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
-import { prepareBackend } from "./logits.ts";
 
 const USAGE = `rho1 train --model DIR --data PATH... --out DIR [options]
 
@@ -108,7 +107,6 @@ export const command: Command = {
       saveEvery: numberOption(values, "save-every", 0, { integer: true, min: 0 }),
       resume: values.resume ?? false,
     };
-    await prepareBackend();
     const summary = await train(options);
     const loss = summary.losses.at(-1);
     process.stderr.write(
