@@ -139,27 +139,21 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
         const record = records[i] as DataRecord;
         const gold = evalGold(task, record);
         const completion = completions[i] as string;
-        const verdicts: Record<GraderKind, boolean> = { harness: false, strict: false };
-        let timedOut = false;
-        let pred: string | null = null;
-        for (const kind of ["harness", "strict"] as const) {
-          const p = extractPrediction(task, completion, kind);
-          const v = await pool.mathEqual(p, gold);
-          verdicts[kind] = v.correct;
-          if (kind === grader) {
-            pred = p;
-            timedOut = v.timedOut;
-          }
-        }
+        const otherKind: GraderKind = grader === "harness" ? "strict" : "harness";
+        const pred = extractPrediction(task, completion, grader);
+        const otherPred = extractPrediction(task, completion, otherKind);
+        const verdict = await pool.mathEqual(pred, gold);
+        const timedOut = verdict.timedOut;
         if (timedOut) timeouts++;
-        other.push(verdicts[grader === "harness" ? "strict" : "harness"]);
+        // math_equal is deterministic: the same prediction needs no second comparison (the usual case).
+        other.push(otherPred === pred ? verdict.correct : (await pool.mathEqual(otherPred, gold)).correct);
         const idx = typeof record.idx === "number" ? record.idx : i;
         const sample: Sample = {
           idx,
           question: questions[i] as string,
           gold,
           pred,
-          score: verdicts[grader],
+          score: verdict.correct,
           completion,
         };
         if (typeof record.type === "string") sample.type = record.type;
@@ -183,7 +177,9 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
         const byType = new Map<string, boolean[]>();
         for (const s of samples) {
           const key = s.type ?? "";
-          byType.set(key, [...(byType.get(key) ?? []), s.score]);
+          const scoresOfType = byType.get(key);
+          if (scoresOfType) scoresOfType.push(s.score);
+          else byType.set(key, [s.score]);
         }
         metrics.type_acc = Object.fromEntries(
           [...byType.keys()].sort().map((k) => [k, accuracy(byType.get(k) ?? [])]),

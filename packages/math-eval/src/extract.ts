@@ -35,6 +35,9 @@ function boxedContent(ans: string): string {
   return out;
 }
 
+/** Strict only: the Minerva line without `$...$`. */
+const MINERVA_NO_DOLLAR = /final answer is (.*?)\. I hope/;
+
 function lastSplit(s: string, sep: string): string {
   return s.slice(s.lastIndexOf(sep) + sep.length);
 }
@@ -46,13 +49,14 @@ function lastSplit(s: string, sep: string): string {
 export function extractAnswer(text: string, strict = false): string {
   let pred: string;
   const minervaStart = text.indexOf("final answer is $");
-  if (minervaStart >= 0 && text.includes("$. I hope")) {
+  const dollarMinerva = minervaStart >= 0 && text.includes("$. I hope");
+  const strictMinerva = strict && !dollarMinerva ? MINERVA_NO_DOLLAR.exec(text) : null;
+  if (dollarMinerva) {
     // The span runs from the FIRST marker to the first following "$. I hope" (Python split(..., 1)).
     const tail = text.slice(minervaStart + "final answer is $".length);
     pred = pyStrip(tail.split("$. I hope")[0] as string);
-  } else if (strict && /final answer is (.*?)\. I hope/.test(text)) {
-    const m = /final answer is (.*?)\. I hope/.exec(text) as RegExpExecArray;
-    pred = pyStrip(m[1] as string);
+  } else if (strictMinerva) {
+    pred = pyStrip(strictMinerva[1] as string);
   } else if (text.includes("boxed")) {
     const ans = lastSplit(text, "boxed");
     if (ans.length === 0) return "";

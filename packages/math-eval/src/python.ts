@@ -49,12 +49,10 @@ export function pyInt(text: string): number | null {
   return Number.parseInt(s, 10);
 }
 
-// Python's str.strip() strips Unicode whitespace; JS trim() covers the same set plus U+FEFF, which is harmless here.
-const WS = String.raw`\s`;
-
 /** Python `str.strip(chars?)`. */
 export function pyStrip(s: string, chars?: string): string {
-  if (chars === undefined) return s.replace(new RegExp(`^${WS}+|${WS}+$`, "g"), "");
+  // Python's str.strip() strips Unicode whitespace; JS trim() covers the same set plus U+FEFF, which is harmless here.
+  if (chars === undefined) return s.trim();
   let start = 0;
   let end = s.length;
   while (start < end && chars.includes(s[start] as string)) start++;

@@ -152,6 +152,9 @@ const UNIT_PATTERNS = UNIT_TEXTS.map((u) => ({
   literal: u.split(".")[0] as string,
 }));
 
+// Any entry matching anywhere: when none does, both passes below leave the string as it is.
+const ANY_UNIT = new RegExp(`(?:^|${NON_WORD})(?:${UNIT_TEXTS.join("|")})(?:$|${NON_WORD})`, "u");
+
 /** parser.py `_fix_fracs`: `\frac12` -> `\frac{1}{2}`; gives up (returns the input) on a 1-character tail. */
 export function fixFracs(s: string): string {
   const parts = s.split("\\frac");
@@ -220,7 +223,7 @@ export function stripString(input: string): string {
   const noUnit = pyStrip(s.replace(/\\text\{.*?\}$/, ""));
   if (noUnit !== "" && noUnit !== s) s = noUnit;
   // 9: unit words, twice over the whole list
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < 2 && ANY_UNIT.test(s); pass++) {
     for (const { pattern, literal } of UNIT_PATTERNS) {
       if (!s.includes(literal)) continue;
       const r = s.replace(pattern, "$1$2");

@@ -208,7 +208,9 @@ function parseOnce(s: string): Parsed | null {
 
 /** `_parse`: first with doubled backslashes collapsed, then as is; null means "stays a string". */
 export function parseLatexExpr(s: string): Parsed | null {
-  return parseOnce(s.replaceAll("\\\\", "\\")) ?? parseOnce(s);
+  const collapsed = s.replaceAll("\\\\", "\\");
+  // Without a doubled backslash both attempts read the same text: a failure need not be parsed again.
+  return parseOnce(collapsed) ?? (collapsed === s ? null : parseOnce(s));
 }
 
 /** Deterministic sample points for the free symbols (an identity holds at all of them; a non-identity fails). */

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import {
   DATASET_NAMES,
   type DatasetName,
@@ -10,10 +9,15 @@ import {
 } from "@rho1/math-eval";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, setupBackend } from "@rho1/transformer";
-import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
+import {
+  type Command,
+  DEFAULT_MODEL,
+  numberOption,
+  parseCommandArgs,
+  requireOption,
+  UsageError,
+} from "../command.ts";
 import { graderOption } from "./grade.ts";
-
-const DEFAULT_MODEL = join(import.meta.dir, "../../../../models/stories260K");
 
 const USAGE = `usage: rho1 eval --tasks gsm8k,math500,... --out DIR [--model DIR] [--limit N] [--batch-size N]
                  [--max-new-tokens N] [--grader harness|strict] [--data-dir DIR]

@@ -1,4 +1,4 @@
-import { evalGold, extractPrediction, type GraderKind, GradingPool } from "@rho1/math-eval";
+import { DATASET_NAMES, evalGold, extractPrediction, type GraderKind, GradingPool } from "@rho1/math-eval";
 import { type Command, mapJsonLines, parseCommandArgs, UsageError } from "../command.ts";
 import { datasetOption, recordOf } from "./prompt.ts";
 
@@ -8,7 +8,7 @@ Grades model completions exactly like the math-evaluation harness behind Rho-1's
 {"record": <dataset record>, "completion": "<model output>"} and writes {"pred": ..., "gold": ..., "correct": bool}
 (pred is null for an empty completion; a comparison over 3 s counts as wrong and adds "timeout": true).
 
-  --dataset NAME      gsm8k, math500, math, svamp, asdiv, mawps, tabmwp, mathqa, mmlu_stem, sat_math
+  --dataset NAME      ${DATASET_NAMES.join(", ")}
   --grader KIND       harness (default: faithful, quirks included) or strict (fixes the listed quirks)`;
 
 export function graderOption(values: Record<string, unknown>): GraderKind {
