@@ -24,7 +24,7 @@ import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
 import { parseScriptArgs, usageError } from "./lib/cli.ts";
 import { selectionHeatmap } from "./lib/heatmap.ts";
 import { meanLoss, sequenceLosses } from "./lib/losses.ts";
-import { readMetrics, smooth } from "./lib/metrics.ts";
+import { readMetrics, smooth, tokensToReach } from "./lib/metrics.ts";
 import { buildNoisyCorpus } from "./lib/noisy-corpus.ts";
 import { Pipeline } from "./lib/stages.ts";
 
@@ -324,21 +324,10 @@ const accuracy = (name: string) =>
 const refTokens = readMetrics(join(paths.refRun, "metrics.jsonl")).at(-1)?.tokens ?? Number.NaN;
 const stageSeconds = (name: string) => pipeline.records.find((r) => r.name === name)?.seconds ?? Number.NaN;
 
-// Tokens SLM needed to reach CLM's final held-out loss (linear interpolation between checkpoints).
-function tokensToReach(points: Point[], target: number): number | null {
-  for (let i = 1; i < points.length; i++) {
-    const a = points[i - 1];
-    const b = points[i];
-    if (b.loss <= target) {
-      const f = a.loss === b.loss ? 1 : (a.loss - target) / (a.loss - b.loss);
-      return a.tokens + f * (b.tokens - a.tokens);
-    }
-  }
-  return null;
-}
 const clmFinal = last("CLM");
 const slmFinal = last("SLM");
-const reach = tokensToReach(held.runs.SLM, clmFinal.loss);
+// Tokens SLM needed to reach CLM's final held-out loss (linear interpolation between checkpoints).
+const reach = tokensToReach(held.runs.SLM, clmFinal.loss, (p) => p.loss);
 
 // Heat-map: a few scored rows, coloured by excess loss = loss of the CLM-trained model − reference loss: what a
 // model adapted to the noisy corpus still gets wrong that the clean reference gets right.

@@ -22,7 +22,7 @@ import { CATEGORIES, type TokenCategory, tokenCategories } from "./lib/categorie
 import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
 import { parseScriptArgs, usageError } from "./lib/cli.ts";
 import { meanLoss, sequenceLosses } from "./lib/losses.ts";
-import { readMetrics, smooth } from "./lib/metrics.ts";
+import { readMetrics, smooth, tokensToReach } from "./lib/metrics.ts";
 import { buildNoisyCorpus } from "./lib/noisy-corpus.ts";
 import { buildProbe } from "./lib/probe.ts";
 import { Pipeline } from "./lib/stages.ts";
@@ -421,20 +421,9 @@ const m = JSON.parse(readFileSync(p.measure, "utf8")) as Measurements;
 const finalOf = (r: number) => m.runs[String(r)].at(-1) as Checkpoint;
 const clm = m.runs["1"];
 const slm = m.runs[String(MAIN)];
-function tokensToReach(points: Checkpoint[], target: number): number | null {
-  for (let i = 1; i < points.length; i++) {
-    const [a, b] = [points[i - 1], points[i]];
-    if (b.heldOut <= target)
-      return (
-        a.tokens +
-        (a.heldOut === b.heldOut ? 1 : (a.heldOut - target) / (a.heldOut - b.heldOut)) * (b.tokens - a.tokens)
-      );
-  }
-  return null;
-}
 const clmFinal = finalOf(1).heldOut;
 const ahead = slm.slice(1).filter((c, i) => c.heldOut < clm[i + 1].heldOut).length;
-const reach = tokensToReach(slm, clmFinal);
+const reach = tokensToReach(slm, clmFinal, (c) => c.heldOut);
 const assets = join(docsDir, "reproduction");
 mkdirSync(assets, { recursive: true });
 const svg = (name: string) => join(assets, `${name}-${runName}.svg`);
@@ -577,7 +566,7 @@ writeFileSync(join(assets, `results-${runName}.json`), `${JSON.stringify(results
 const rel = (f: string) => relative(dirname(mdPath), f);
 const ratioRows = ratios.map((r) => {
   const c = finalOf(r);
-  const reachR = r === 1 ? null : tokensToReach(m.runs[String(r)], clmFinal);
+  const reachR = r === 1 ? null : tokensToReach(m.runs[String(r)], clmFinal, (x) => x.heldOut);
   return `| ${label(r)} | ${f4(c.heldOut)} | ${r === 1 ? "–" : (c.heldOut - clmFinal).toFixed(4)} | ${c.tokens} | ${c.selectedTokens} | ${r === 1 ? "–" : reachR === null ? "not reached" : pct(reachR / finalOf(1).tokens)} |`;
 });
 const catRow = (name: string, s: Record<TokenCategory, number>) =>

@@ -13,13 +13,9 @@
  * Set RHO1_OPENBLAS_CORETYPE (e.g. SKYLAKEX) to pick OpenBLAS's kernel for both sides.
  */
 import { join } from "node:path";
-import {
-  nativeStatus,
-  registerNativeKernels,
-  unregisterNativeKernels,
-} from "../../packages/tfjs-native/src/index.ts";
-import { AdamW } from "../../packages/train/src/index.ts";
-import { CausalLM, ops, parseConfig, tf } from "../../packages/transformer/src/index.ts";
+import { nativeStatus, registerNativeKernels, unregisterNativeKernels } from "@rho1/tfjs-native";
+import { AdamW } from "@rho1/train";
+import { CausalLM, ops, parseConfig, tf } from "@rho1/transformer";
 import { benchArgs } from "../lib/args.ts";
 
 const args = benchArgs(
@@ -223,6 +219,19 @@ function randomIds(b: number, t: number, v: number, seed: number): tf.Tensor2D {
   return tf.tensor2d(data, [b, t], "int32");
 }
 
+/** One optimizer step on the mean CE over valid tokens (forward + backward + AdamW); returns the loss to dispose. */
+function trainStep(model: CausalLM, opt: AdamW, vars: tf.Variable[], ids: tf.Tensor2D): tf.Scalar {
+  const { value, grads } = tf.variableGrads(() => {
+    const { ce, valid } = model.tokenLosses(ids);
+    return tf.div(tf.sum(tf.mul(ce, valid)), tf.sum(valid)) as tf.Scalar;
+  }, vars);
+  const named = new Map<string, tf.Tensor>();
+  for (const [name, variable] of model.variables) named.set(name, grads[variable.name]);
+  opt.step(named);
+  tf.dispose(grads);
+  return value;
+}
+
 /** Median train-step and score-step seconds for batch b × t. */
 function modelSteps(model: CausalLM, b: number, t: number, reps: number): { train: number; score: number } {
   const opt = new AdamW(model.variables, { lr: 1e-4, weightDecay: 0.1 });
@@ -230,16 +239,9 @@ function modelSteps(model: CausalLM, b: number, t: number, reps: number): { trai
   let seed = 1;
   const train = () => {
     const ids = randomIds(b, t, model.config.vocabSize, seed++);
-    const { value, grads } = tf.variableGrads(() => {
-      const { ce, valid } = model.tokenLosses(ids);
-      return tf.div(tf.sum(tf.mul(ce, valid)), tf.sum(valid)) as tf.Scalar;
-    }, vars);
-    const named = new Map<string, tf.Tensor>();
-    for (const [name, variable] of model.variables) named.set(name, grads[variable.name]);
-    opt.step(named);
+    const value = trainStep(model, opt, vars, ids);
     value.dataSync();
     tf.dispose([value, ids]);
-    tf.dispose(grads);
   };
   const score = () => {
     const ids = randomIds(b, t, model.config.vocabSize, seed++);
@@ -398,15 +400,7 @@ if (part === "all" || part === "soak") {
   let rss1 = 0;
   for (let step = 1; step <= 200; step++) {
     const ids = randomIds(2, 64, vocab, step);
-    const { value, grads } = tf.variableGrads(() => {
-      const { ce, valid } = model.tokenLosses(ids);
-      return tf.div(tf.sum(tf.mul(ce, valid)), tf.sum(valid)) as tf.Scalar;
-    }, vars);
-    const named = new Map<string, tf.Tensor>();
-    for (const [name, variable] of model.variables) named.set(name, grads[variable.name]);
-    opt.step(named);
-    tf.dispose([value, ids]);
-    tf.dispose(grads);
+    tf.dispose([trainStep(model, opt, vars, ids), ids]);
     if (step === 20) {
       Bun.gc(true);
       [tensors0, rss0] = [tf.memory().numTensors, process.memoryUsage().rss];

@@ -6,7 +6,7 @@ import type { SequenceSource } from "@rho1/train";
 import { CausalLM, parseConfig, setupBackend } from "@rho1/transformer";
 import { selectionHeatmap } from "./heatmap.ts";
 import { meanLoss, sequenceLosses } from "./losses.ts";
-import { readMetrics, smooth } from "./metrics.ts";
+import { readMetrics, smooth, tokensToReach } from "./metrics.ts";
 
 describe("smooth / readMetrics", () => {
   test("trailing moving average skips missing values", () => {
@@ -23,6 +23,26 @@ describe("smooth / readMetrics", () => {
     writeFileSync(path, '{"step":1}\n{oops\n');
     expect(() => readMetrics(path)).toThrow(`${path}:2: not valid JSON`);
     rmSync(dir, { recursive: true });
+  });
+});
+
+describe("tokensToReach", () => {
+  const curve = [
+    { tokens: 0, loss: 4 },
+    { tokens: 100, loss: 3 },
+    { tokens: 200, loss: 2 },
+  ];
+  test("interpolates linearly between the checkpoints around the target", () => {
+    expect(tokensToReach(curve, 2.5, (p) => p.loss)).toBe(150);
+    expect(tokensToReach(curve, 3, (p) => p.loss)).toBe(100);
+  });
+  test("null when the curve never gets there; a flat step counts as reached at its end", () => {
+    expect(tokensToReach(curve, 1.5, (p) => p.loss)).toBeNull();
+    const flat = [
+      { tokens: 0, h: 2 },
+      { tokens: 50, h: 2 },
+    ];
+    expect(tokensToReach(flat, 2, (p) => p.h)).toBe(50);
   });
 });
 

@@ -32,3 +32,23 @@ export function smooth(values: (number | null)[], window: number): number[] {
   }
   return out;
 }
+
+/**
+ * Tokens at which a held-out loss curve first reaches `target`, linearly interpolated between the two checkpoints
+ * around it; null when it never does. `loss` picks the curve's value from a point.
+ */
+export function tokensToReach<P extends { tokens: number }>(
+  points: readonly P[],
+  target: number,
+  loss: (point: P) => number,
+): number | null {
+  for (let i = 1; i < points.length; i++) {
+    const [a, b] = [points[i - 1], points[i]];
+    const [la, lb] = [loss(a), loss(b)];
+    if (lb <= target) {
+      const f = la === lb ? 1 : (la - target) / (la - lb);
+      return a.tokens + f * (b.tokens - a.tokens);
+    }
+  }
+  return null;
+}

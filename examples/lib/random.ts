@@ -1,16 +1,11 @@
-/** A small seeded PRNG (mulberry32) with the helpers the demo's data builders need: same seed, same data. */
+/** A seeded PRNG (@rho1/transformer's mulberry32) with the helpers the demo's data builders need: same seed, same data. */
+import { mulberry32 } from "@rho1/transformer";
+
 export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
   /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
   }
   /** Integer in [lo, hi]. */
   int(lo: number, hi: number): number {
