@@ -25,7 +25,8 @@ export interface WriteOwmOptions {
   textColumn?: string;
 }
 
-const compressors = {
+/** hyparquet-writer's compressors hook: ZSTD and GZIP through Bun's built-in libzstd / zlib. */
+export const parquetCompressors = {
   ZSTD: (input: Uint8Array) => Bun.zstdCompressSync(input as Uint8Array<ArrayBuffer>, { level: 3 }),
   GZIP: (input: Uint8Array) => Bun.gzipSync(input as Uint8Array<ArrayBuffer>),
 };
@@ -51,7 +52,7 @@ export async function writeOwmParquet(
       column("metadata", (r) => r.metadata),
     ],
     codec,
-    compressors,
+    compressors: parquetCompressors,
     rowGroupSize,
   });
   const tmp = `${path}.tmp-${process.pid}`;

@@ -2,10 +2,17 @@ export {
   type OwmRow,
   owmRowsFromJsonl,
   type ParquetCodec,
+  parquetCompressors,
   type WriteOwmOptions,
   writeOwmParquet,
 } from "./build-corpus.ts";
 export { ScoreError } from "./errors.ts";
+export {
+  EXPORT_SCHEMA,
+  type ExportParquetOptions,
+  type ExportSummary,
+  exportScoresParquet,
+} from "./export.ts";
 export {
   DEFAULT_JSONL_UNIT_BYTES,
   expandInputs,

@@ -62,7 +62,8 @@ export class ScoreStore {
     return lo;
   }
 
-  private view(u: number): UnitView {
+  /** The mapped file of unit u (manifest.units[u]), checked against the manifest on first use. */
+  unitView(u: number): UnitView {
     let view = this.views[u];
     if (!view) {
       const entry = this.manifest.units[u];
@@ -81,7 +82,7 @@ export class ScoreStore {
 
   sequence(i: number): ScoredSequence {
     const u = this.unitOf(i);
-    const view = this.view(u);
+    const view = this.unitView(u);
     const r = i - this.starts[u];
     const T = this.seqLen;
     const ids = view.ids.subarray(r * T, (r + 1) * T);
@@ -97,7 +98,7 @@ export class ScoreStore {
   /** Documents starting in row i: [position, token count] pairs (a document may continue into later rows). */
   documentsIn(i: number): [number, number][] {
     const u = this.unitOf(i);
-    const view = this.view(u);
+    const view = this.unitView(u);
     const r = i - this.starts[u];
     const out: [number, number][] = [];
     for (let d = 0; d < view.docs.length; d += 3)

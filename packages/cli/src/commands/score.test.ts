@@ -64,3 +64,19 @@ test("usage errors exit 2 with one line; bad input exits 1 naming the file", () 
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(`ScoreError: ${bad}: line at byte 0 has no field 'text'`);
 });
+
+test("score export writes the store as parquet; a bad --format is a usage error", () => {
+  const out = join(tmp, "export-store");
+  expect(scoreInto(out).code).toBe(0);
+  const file = join(tmp, "export.parquet");
+  const r = rho1("export", "--scores", out, "--format", "parquet", "--out", file);
+  expect(r.code).toBe(0);
+  const summary = JSON.parse(r.stdout);
+  expect(summary).toMatchObject({ out: file, sequences: ScoreStore.open(out).numSequences, rowGroups: 1 });
+  expect(readFileSync(file).subarray(0, 4).toString()).toBe("PAR1");
+  const bad = rho1("export", "--scores", out, "--format", "csv", "--out", file);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain("--format expects parquet");
+  const missing = rho1("export", "--scores", join(tmp, "nowhere"), "--out", file);
+  expect(missing.code).toBe(1);
+});

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { mergeScores, type ScoreManifest, scoreCorpus } from "@rho1/reference-scorer";
+import { exportScoresParquet, mergeScores, type ScoreManifest, scoreCorpus } from "@rho1/reference-scorer";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `rho1 score --model REF_DIR --data PATH... --out DIR [options]
 rho1 score merge DIR... [--out DIR]
+rho1 score export --scores DIR --format parquet --out FILE.parquet [--row-group-rows N]
 
 Scores every token of a corpus with the reference model (Rho-1 step 2) and writes a score store: packed token
 ids, per-token reference losses, and a manifest (see packages/reference-scorer/README.md).
@@ -22,6 +23,12 @@ ids, per-token reference losses, and a manifest (see packages/reference-scorer/R
   --tokenizer DIR      tokenizer folder if not the model's
 
 merge: joins shard stores into --out (default: the first DIR), byte-identical to a single-process run.
+
+export: writes the store as parquet any trainer can read, one row per packed sequence (ZSTD):
+  input_ids list<int32> [T], ref_loss list<float> [T-1] (ref_loss[t] = reference loss of predicting
+  input_ids[t+1], 0 where not valid), valid list<bool> [T-1], source_file string, row_group int32,
+  first_doc int64 (the document holding the row's first token). --row-group-rows sets sequences per row group
+  (default: about 32 MiB uncompressed).
 
 Progress (documents, tokens, tokens/s, ETA) goes to stderr; a JSON summary line to stdout.
 `;
@@ -51,6 +58,26 @@ function summary(out: string, m: ScoreManifest): string {
   })}\n`;
 }
 
+async function exportStore(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    scores: { type: "string" },
+    format: { type: "string" },
+    out: { type: "string" },
+    "row-group-rows": { type: "string" },
+  });
+  const scores = requireOption(values, "scores");
+  const out = requireOption(values, "out");
+  const format = values.format ?? "parquet";
+  if (format !== "parquet") throw new UsageError(`--format expects parquet, found ${JSON.stringify(format)}`);
+  const rowGroupRows =
+    values["row-group-rows"] === undefined
+      ? undefined
+      : numberOption(values, "row-group-rows", 0, { integer: true, min: 1 });
+  const summary = await exportScoresParquet(scores, out, { rowGroupRows });
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return 0;
+}
+
 async function merge(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { out: { type: "string" } }, true);
   if (positionals.length === 0) throw new UsageError("merge needs at least one store directory");
@@ -62,10 +89,11 @@ async function merge(argv: string[]): Promise<number> {
 
 export const command: Command = {
   name: "score",
-  summary: "score every corpus token with the reference model (resumable, shardable); score merge",
+  summary: "score every corpus token with the reference model (resumable, shardable); score merge / export",
   usage: USAGE,
   async run(argv) {
     if (argv[0] === "merge") return merge(argv.slice(1));
+    if (argv[0] === "export") return exportStore(argv.slice(1));
     const { values, positionals } = parseCommandArgs(
       argv,
       {
