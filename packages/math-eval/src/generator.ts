@@ -1,6 +1,8 @@
 /**
  * Decoding as the harness does it with vLLM: greedy, at most 1024 new tokens, stop strings
  * `</s>`, `\n\nQuestion:`, `\n\nProblem:` (removed from the text) and EOS; the prompt is encoded with BOS.
+ * Prompt plus completion never exceed the model's max_position_embeddings (vLLM's default max_model_len): each row
+ * gets min(max_tokens, context − prompt length) new tokens, and a prompt that fills the context gets "".
  * Typed structurally so this package needs neither a model nor a tokenizer to be tested.
  */
 import { STOP_STRINGS } from "./prompts.ts";
@@ -15,7 +17,14 @@ export interface TextTokenizer {
   decode(ids: number[], opts?: { skipSpecialTokens?: boolean }): string;
 }
 
-/** The slice of @rho1/transformer's CausalLM used here. */
+export interface GeneratedRow {
+  ids: number[];
+  text?: string;
+  /** The row stopped at the model's context, not at max_tokens. */
+  contextLimited?: boolean;
+}
+
+/** The slice of @rho1/transformer's CausalLM used here (its generate() applies the context limit). */
 export interface GenerativeModel {
   generate(
     prompts: number[][],
@@ -24,15 +33,16 @@ export interface GenerativeModel {
       temperature?: number;
       stop?: { strings: string[]; decode: (ids: number[]) => string };
       onToken?: (row: number, id: number) => void;
+      onNotice?: ((line: string) => void) | null;
     },
-  ): { ids: number[]; text?: string }[] | Promise<{ ids: number[]; text?: string }[]>;
+  ): GeneratedRow[] | Promise<GeneratedRow[]>;
 }
 
 export interface ModelGeneratorOptions {
   maxNewTokens?: number;
   stop?: readonly string[];
-  /** Called with the number of new tokens of each batch (for tokens/s). */
-  onBatch?: (newTokens: number, seconds: number) => void;
+  /** Called per batch with its new tokens (for tokens/s) and how many rows stopped at the model's context. */
+  onBatch?: (newTokens: number, seconds: number, contextLimited: number) => void;
 }
 
 /** vLLM drops the stop string and everything after it. */
@@ -64,12 +74,18 @@ export function modelGenerator(
     const t0 = performance.now();
     const results = await model.generate(
       prompts.map((p) => encodeWithBos(tokenizer, p)),
-      { maxNewTokens: options.maxNewTokens ?? 1024, temperature: 0, stop: { strings: stop, decode } },
+      {
+        maxNewTokens: options.maxNewTokens ?? 1024,
+        temperature: 0,
+        stop: { strings: stop, decode },
+        onNotice: null,
+      },
     );
     const seconds = (performance.now() - t0) / 1000;
     options.onBatch?.(
       results.reduce((n, r) => n + r.ids.length, 0),
       seconds,
+      results.filter((r) => r.contextLimited).length,
     );
     return results.map((r) => cutAtStop(r.text ?? decode(r.ids), stop).trimEnd());
   };

@@ -82,6 +82,33 @@ describe("generate on stories260K", () => {
     ).toEqual(greedy);
   });
 
+  test("the context bounds each row: 500-token prompt + 100 new on 512 positions gives 12, an over-long prompt none", () => {
+    expect(model.config.maxPositionEmbeddings).toBe(512);
+    const story = tok.encode("Once upon a time, there was a little girl named Lily. She loved to play. ".repeat(40));
+    const long = story.slice(0, 500);
+    const over = story.slice(0, 600);
+    const notices: string[] = [];
+    const opts = { maxNewTokens: 100, eosTokenId: null, onNotice: (l: string) => notices.push(l) };
+    const [fit, full, empty, short] = model.generate([long, story.slice(0, 512), over, prompt], opts);
+    expect(fit.ids.length).toBe(12);
+    expect(fit.finishReason).toBe("length");
+    expect(fit.contextLimited).toBe(true);
+    expect(full).toEqual({ ids: [], finishReason: "length", contextLimited: true });
+    expect(empty).toEqual({ ids: [], finishReason: "length", contextLimited: true });
+    expect(short.ids.length).toBe(100);
+    expect(short.contextLimited).toBeUndefined();
+    expect(notices).toEqual([
+      "generate: 3 of 4 row(s) stopped at the model's context of 512 positions (prompt + new tokens <= 512)",
+    ]);
+    // the same rows alone: batching with longer or empty rows changes nothing
+    expect(model.generate([long], opts)[0]).toEqual(fit);
+    expect(model.generate([prompt], opts)[0].ids).toEqual(short.ids);
+    // no notice when maxNewTokens, not the context, ends the row
+    notices.length = 0;
+    expect(model.generate([long], { ...opts, maxNewTokens: 12 })[0].contextLimited).toBeUndefined();
+    expect(notices).toEqual([]);
+  });
+
   test("bad options and prompts are refused", () => {
     expect(() => model.generate([], {})).toThrow(RangeError);
     expect(() => model.generate([[]], {})).toThrow("prompt 0 is empty");

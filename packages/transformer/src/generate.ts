@@ -21,6 +21,11 @@ export interface GenerateOptions {
    */
   stop?: { strings: string[]; decode: (ids: number[], row: number) => string };
   onToken?: (row: number, id: number) => void;
+  /**
+   * Where the one-line notice goes when a row stops at the model's context (max_position_embeddings); default
+   * stderr, null = silent. Prompt plus new tokens never exceed the context, as in vLLM (max_model_len).
+   */
+  onNotice?: ((line: string) => void) | null;
 }
 
 export interface GenerateResult {
@@ -29,6 +34,8 @@ export interface GenerateResult {
   /** With stop.decode: the decoded new text, the stop string (and what followed it) removed. */
   text?: string;
   finishReason: "eos" | "stop" | "length";
+  /** True when the row stopped at the model's context rather than at maxNewTokens (finishReason "length"). */
+  contextLimited?: boolean;
 }
 
 interface Row {
@@ -36,6 +43,15 @@ interface Row {
   text?: string;
   done: boolean;
   finishReason: GenerateResult["finishReason"];
+  /** New tokens this row may produce: min(maxNewTokens, context − prompt length), at least 0. */
+  cap: number;
+  /** cap < maxNewTokens: the context, not maxNewTokens, bounds this row. */
+  contextBound: boolean;
+}
+
+/** Rows of a batch stop at min(maxNewTokens, context − prompt length): vLLM's max_model_len rule. */
+export function newTokenCaps(promptLengths: number[], maxNewTokens: number, context: number): number[] {
+  return promptLengths.map((n) => Math.max(0, Math.min(maxNewTokens, context - n)));
 }
 
 export function generate(
@@ -64,26 +80,52 @@ export function generate(
   const eos = new Set(eosOpt === null ? [] : Array.isArray(eosOpt) ? eosOpt : [eosOpt]);
   const random = mulberry32(opts.seed ?? 0);
 
-  const b = prompts.length;
-  const p = Math.max(...prompts.map((x) => x.length));
-  const rows: Row[] = prompts.map(() => ({ ids: [], done: maxNew === 0, finishReason: "length" }));
-  if (maxNew === 0) return rows.map(finish);
+  const context = model.config.maxPositionEmbeddings;
+  const caps = newTokenCaps(
+    prompts.map((x) => x.length),
+    maxNew,
+    context,
+  );
+  const rows: Row[] = prompts.map((_, r) => ({
+    ids: [],
+    done: caps[r] === 0,
+    finishReason: "length",
+    cap: caps[r],
+    contextBound: caps[r] < maxNew,
+  }));
+  const results = () => {
+    const out = rows.map(finish);
+    const limited = out.filter((r) => r.contextLimited).length;
+    if (limited > 0 && opts.onNotice !== null) {
+      const notice = opts.onNotice ?? ((line: string) => process.stderr.write(`${line}\n`));
+      notice(
+        `generate: ${limited} of ${out.length} row(s) stopped at the model's context of ${context} positions (prompt + new tokens <= ${context})`,
+      );
+    }
+    return out;
+  };
+  // Rows with no room (a prompt filling or exceeding the context) get an empty completion and never enter the batch.
+  const runnable = prompts.map((_, r) => r).filter((r) => caps[r] > 0);
+  if (runnable.length === 0) return results();
+  const b = runnable.length;
+  const p = Math.max(...runnable.map((r) => prompts[r].length));
 
   // Left padding: every row's last prompt token sits at column p − 1, so one decode step serves all rows.
   const ids = new Int32Array(b * p);
   const mask = new Float32Array(b * p);
-  prompts.forEach((prompt, r) => {
+  runnable.forEach((r, j) => {
+    const prompt = prompts[r];
     const lead = p - prompt.length;
     for (let i = 0; i < prompt.length; i++) {
-      ids[r * p + lead + i] = prompt[i];
-      mask[r * p + lead + i] = 1;
+      ids[j * p + lead + i] = prompt[i];
+      mask[j * p + lead + i] = 1;
     }
   });
   // Per row of the current batch: its prompt index, next position and key mask. Rows that finish are dropped from
   // the batch (and from the cache), so a long straggler does not drag finished rows along.
-  let active = prompts.map((_, r) => r);
-  let position = prompts.map((x) => x.length);
-  let keyMask: number[][] = prompts.map((_, r) => Array.from(mask.subarray(r * p, (r + 1) * p)));
+  let active = runnable;
+  let position = runnable.map((r) => prompts[r].length);
+  let keyMask: number[][] = runnable.map((_, j) => Array.from(mask.subarray(j * p, (j + 1) * p)));
   const cache: KvCache = { k: [], v: [], length: 0 };
   // Greedy reads back B token ids (the argmax runs where the logits are: first index on ties, like torch.argmax),
   // not B × V logits; `picked` holds those ids, or the logits [B, V] when sampling.
@@ -112,7 +154,7 @@ export function generate(
           row.finishReason = "eos";
         } else {
           row.ids.push(id);
-          if (!(opts.stop && checkStop(row, r, opts.stop)) && row.ids.length >= maxNew) row.done = true;
+          if (!(opts.stop && checkStop(row, r, opts.stop)) && row.ids.length >= row.cap) row.done = true;
         }
         if (!row.done) {
           keep.push(j);
@@ -154,7 +196,7 @@ export function generate(
       row.text ??= stop.decode(row.ids, r);
     });
   }
-  return rows.map(finish);
+  return results();
 }
 
 /** Ends the row at the first stop string: trims the tokens that produced it and cuts the text before it. */
@@ -178,9 +220,12 @@ function checkStop(row: Row, r: number, stop: NonNullable<GenerateOptions["stop"
 }
 
 function finish(row: Row): GenerateResult {
-  return row.text === undefined
-    ? { ids: row.ids, finishReason: row.finishReason }
-    : { ids: row.ids, text: row.text, finishReason: row.finishReason };
+  const result: GenerateResult =
+    row.text === undefined
+      ? { ids: row.ids, finishReason: row.finishReason }
+      : { ids: row.ids, text: row.text, finishReason: row.finishReason };
+  if (row.contextBound && row.finishReason === "length") result.contextLimited = true;
+  return result;
 }
 
 /**

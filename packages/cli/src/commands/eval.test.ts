@@ -151,6 +151,25 @@ describe("rho1 eval (embedded stories260K)", () => {
     expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).accuracies).toHaveProperty("math500");
   }, 240_000);
 
+  test("a real few-shot prompt longer than the model's 512 positions gets an empty completion, as in vLLM", () => {
+    const out = join(tmp, "out-context");
+    const args = ["eval", "--tasks", "gsm8k", "--limit", "2", "--max-new-tokens", "8", "--out", out];
+    const { code, stderr } = rho1(args);
+    expect(code).toBe(0);
+    expect(stderr).toContain(
+      "context: 2 completion(s) stopped at the model's 512 positions (prompt + completion <= max_position_embeddings",
+    );
+    const samples = readFileSync(join(out, "gsm8k", "samples.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(samples.map((s) => [s.completion, s.pred, s.score])).toEqual([
+      ["", null, false],
+      ["", null, false],
+    ]);
+    expect(JSON.parse(readFileSync(join(out, "gsm8k", "metrics.json"), "utf8")).empty_samples).toBe(2);
+  });
+
   test("usage errors", () => {
     expect(rho1(["eval", "--tasks", "gsm8k"]).code).toBe(2); // no --out
     expect(rho1(["eval", "--tasks", "gsm9k", "--out", tmp]).code).toBe(2);

@@ -32,7 +32,8 @@ Writes DIR/<task>/samples.jsonl (idx, question, gold, pred, score, completion), 
   --out DIR            output folder
   --limit N            first N records per task (default: all)
   --batch-size N       prompts per generate call (default 8)
-  --max-new-tokens N   default 1024 (the harness's max_tokens)
+  --max-new-tokens N   default 1024 (the harness's max_tokens); each row gets at most
+                       max_position_embeddings − prompt length (vLLM's max_model_len), none if the prompt fills it
   --grader KIND        harness (default) or strict
   --data-dir DIR       test sets and prompts (default: the repository's data/eval, 5 records per task;
                        point it at ../shared/data/eval for the full sets)`;
@@ -78,11 +79,13 @@ export const command: Command = {
     const [model, tokenizer] = await Promise.all([CausalLM.load(modelDir), loadTokenizer(modelDir)]);
     let tokens = 0;
     let seconds = 0;
+    let limited = 0;
     const generator: Generator = modelGenerator(model, tokenizer, {
       maxNewTokens,
-      onBatch: (n, s) => {
+      onBatch: (n, s, atContext) => {
         tokens += n;
         seconds += s;
+        limited += atContext;
       },
     });
     try {
@@ -100,6 +103,10 @@ export const command: Command = {
       if (seconds > 0)
         process.stderr.write(
           `generation: ${tokens} new tokens in ${seconds.toFixed(1)} s (${(tokens / seconds).toFixed(1)} tokens/s)\n`,
+        );
+      if (limited > 0)
+        process.stderr.write(
+          `context: ${limited} completion(s) stopped at the model's ${model.config.maxPositionEmbeddings} positions (prompt + completion <= max_position_embeddings, as vLLM's max_model_len)\n`,
         );
     } finally {
       model.dispose();

@@ -55,6 +55,21 @@ test("sampling is reproducible with --seed", () => {
   expect(JSON.parse(a.stdout).ids).toHaveLength(12);
 });
 
+test("stops at the model's context (512 positions) with a one-line notice", () => {
+  const long = [1, ...Array.from({ length: 499 }, (_, i) => 300 + (i % 100))];
+  const over = [1, ...Array.from({ length: 599 }, (_, i) => 300 + (i % 100))];
+  const r = rho1("--input-ids", JSON.stringify([long, over]), "--max-new-tokens", "100", "--json");
+  expect(r.code).toBe(0);
+  const [a, b] = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  expect(a.finish_reason).toBe("length");
+  expect(a.ids.length).toBe(12);
+  expect(b).toEqual({ ids: [], text: "", finish_reason: "length" });
+  expect(r.stderr).toContain("generate: 2 of 2 row(s) stopped at the model's context of 512 positions");
+});
+
 test("usage errors exit 2 with one line", () => {
   const both = rho1("--prompt", "x", "--input-ids", "[1]");
   expect(both.code).toBe(2);

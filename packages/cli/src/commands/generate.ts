@@ -9,7 +9,8 @@ Continues a prompt with the model (greedy unless --temperature > 0), using a KV 
   --model DIR           Hugging Face folder (default: the embedded models/stories260K)
   --prompt TEXT         text, encoded with the model folder's tokenizer (BOS added as tokenizer_config says)
   --input-ids JSON      token ids instead: [1, 403, 407] or several prompts [[...], [...]] (batched)
-  --max-new-tokens N    default 64
+  --max-new-tokens N    default 64; a row also stops when prompt + new tokens reach the model's
+                        max_position_embeddings (one notice on stderr; a prompt that fills it gets nothing)
   --temperature T       0 = greedy (default); > 0 samples
   --top-p P             nucleus sampling threshold in (0, 1], default 1
   --seed S              sampling seed, default 0
