@@ -84,7 +84,9 @@ describe("generate on stories260K", () => {
 
   test("the context bounds each row: 500-token prompt + 100 new on 512 positions gives 12, an over-long prompt none", () => {
     expect(model.config.maxPositionEmbeddings).toBe(512);
-    const story = tok.encode("Once upon a time, there was a little girl named Lily. She loved to play. ".repeat(40));
+    const story = tok.encode(
+      "Once upon a time, there was a little girl named Lily. She loved to play. ".repeat(40),
+    );
     const long = story.slice(0, 500);
     const over = story.slice(0, 600);
     const notices: string[] = [];
