@@ -9,6 +9,7 @@ import type { Generator } from "./generator.ts";
 import { cleanCompletion, extractPrediction, type GraderKind } from "./grade.ts";
 import { GradingPool } from "./pool.ts";
 import { buildPrompt, loadPromptSpec } from "./prompts.ts";
+import { PyRandom } from "./py-random.ts";
 
 export class EvalDataError extends Error {
   override name = "EvalDataError";
@@ -53,6 +54,32 @@ export function pyRound1(x: number): number {
   return Number(x.toFixed(1));
 }
 
+/**
+ * The records `math_eval.py` evaluates from one dataset: `load_data` (an `idx` added from the file position where
+ * missing, sorted by idx), then with `numTestSample` > 0 `random.sample(examples, numTestSample)` on the generator
+ * the caller seeded once for all datasets, then the first `limit` (the harness's `--end`).
+ */
+export function selectRecords(
+  dataset: DatasetName,
+  records: DataRecord[],
+  options: { numTestSample?: number; random?: PyRandom; limit?: number },
+): DataRecord[] {
+  let examples = records.map((r, i) => (typeof r.idx === "number" ? r : { idx: i, ...r }));
+  examples = examples
+    .map((r, i) => [r, i] as const)
+    .sort(([a, i], [b, j]) => (a.idx as number) - (b.idx as number) || i - j)
+    .map(([r]) => r);
+  const n = options.numTestSample ?? -1;
+  if (n > 0) {
+    if (n > examples.length)
+      throw new EvalDataError(
+        `${dataset}: --num-test-sample ${n} is larger than the dataset (${examples.length} records)`,
+      );
+    examples = (options.random ?? new PyRandom(0)).sample(examples, n);
+  }
+  return options.limit === undefined ? examples : examples.slice(0, options.limit);
+}
+
 export interface Sample {
   idx: number;
   question: string;
@@ -84,7 +111,12 @@ export interface EvalOptions {
   dataDir: string;
   outDir: string;
   generator: Generator;
+  /** The first N records of each task (after sampling, like the harness's --end). */
   limit?: number;
+  /** The harness's --num_test_sample: a seeded random.sample of N records per task; <= 0 or absent = all. */
+  numTestSample?: number;
+  /** The harness's --seed (default 0): seeds Python's random once, before the first task. */
+  seed?: number;
   batchSize?: number;
   grader?: GraderKind;
   timeoutMs?: number;
@@ -116,10 +148,17 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
   const log = options.log ?? (() => {});
   const pool = new GradingPool({ timeoutMs: options.timeoutMs });
   const metricsByTask: Record<string, DatasetMetrics> = {};
+  const sampling = (options.numTestSample ?? -1) > 0;
+  // One generator for all tasks, as math_eval.py seeds once and samples each dataset in --data_names order.
+  const random = new PyRandom(options.seed ?? 0);
   try {
     for (const task of options.tasks) {
       const t0 = performance.now();
-      const records = loadDataset(options.dataDir, task, options.limit);
+      const records = selectRecords(
+        task,
+        loadDataset(options.dataDir, task, sampling ? undefined : options.limit),
+        { numTestSample: options.numTestSample, random, limit: options.limit },
+      );
       const spec = loadPromptSpec(options.dataDir, task);
       const questions = records.map((r) => buildQuestion(task, r));
       const prompts = questions.map((q) => buildPrompt(spec, q));
@@ -147,7 +186,7 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
         if (timedOut) timeouts++;
         // math_equal is deterministic: the same prediction needs no second comparison (the usual case).
         other.push(otherPred === pred ? verdict.correct : (await pool.mathEqual(otherPred, gold)).correct);
-        const idx = typeof record.idx === "number" ? record.idx : i;
+        const idx = record.idx as number;
         const sample: Sample = {
           idx,
           question: questions[i] as string,

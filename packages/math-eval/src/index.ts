@@ -23,6 +23,7 @@ export {
   loadDataset,
   pyRound1,
   type Sample,
+  selectRecords,
 } from "./evaluate.ts";
 export { extractAnswer, extractMultiChoiceAnswer } from "./extract.ts";
 export {
@@ -45,6 +46,7 @@ export { isDigit, mathEqual, numericEqual, parseDigits, strToPmatrix } from "./g
 export { defaultDataDir, REPO_DATA_DIR, SHARED_DATA_DIR } from "./paths.ts";
 export { DEFAULT_TIMEOUT_MS, GradingPool, type GradingPoolOptions, type PoolVerdict } from "./pool.ts";
 export { buildPrompt, loadPromptSpec, PromptFileError, type PromptSpec, STOP_STRINGS } from "./prompts.ts";
+export { PyRandom } from "./py-random.ts";
 export { pyFloat, pyFloatStr, pyStrRepr } from "./python.ts";
 export {
   convertWordNumber,

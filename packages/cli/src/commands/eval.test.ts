@@ -151,6 +151,26 @@ describe("rho1 eval (embedded stories260K)", () => {
     expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).accuracies).toHaveProperty("math500");
   }, 240_000);
 
+  test("--num-test-sample/--seed evaluate the records the harness samples, tasks sharing one generator", () => {
+    const fixture = JSON.parse(
+      readFileSync(join(ROOT, "packages/math-eval/fixtures/harness-sample.json"), "utf8"),
+    ).repo;
+    const out = join(tmp, "out-sample");
+    const args = ["eval", "--tasks", fixture.tasks.join(","), "--max-new-tokens", "1", "--num-test-sample"];
+    const { code } = rho1([...args, "3", "--seed", "0", "--data-dir", dataDir, "--out", out]);
+    expect(code).toBe(0);
+    for (const task of fixture.tasks) {
+      const samples = readFileSync(join(out, task, "samples.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(samples.map((s) => s.idx)).toEqual(fixture.selected[task]);
+    }
+    expect(rho1([...args, "6", "--data-dir", dataDir, "--out", out]).stderr).toContain(
+      "gsm8k: --num-test-sample 6 is larger than the dataset (5 records)",
+    );
+  }, 120_000);
+
   test("a real few-shot prompt longer than the model's 512 positions gets an empty completion, as in vLLM", () => {
     const out = join(tmp, "out-context");
     const args = ["eval", "--tasks", "gsm8k", "--limit", "2", "--max-new-tokens", "8", "--out", out];
@@ -168,7 +188,7 @@ describe("rho1 eval (embedded stories260K)", () => {
       ["", null, false],
     ]);
     expect(JSON.parse(readFileSync(join(out, "gsm8k", "metrics.json"), "utf8")).empty_samples).toBe(2);
-  });
+  }, 60_000);
 
   test("usage errors", () => {
     expect(rho1(["eval", "--tasks", "gsm8k"]).code).toBe(2); // no --out

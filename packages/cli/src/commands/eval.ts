@@ -19,8 +19,8 @@ import {
 } from "../command.ts";
 import { graderOption } from "./grade.ts";
 
-const USAGE = `usage: rho1 eval --tasks gsm8k,math500,... --out DIR [--model DIR] [--limit N] [--batch-size N]
-                 [--max-new-tokens N] [--grader harness|strict] [--data-dir DIR]
+const USAGE = `usage: rho1 eval --tasks gsm8k,math500,... --out DIR [--model DIR] [--num-test-sample N] [--seed S]
+                 [--limit N] [--batch-size N] [--max-new-tokens N] [--grader harness|strict] [--data-dir DIR]
 
 Few-shot chain-of-thought math evaluation, faithful to the harness behind Rho-1's tables: greedy decoding,
 stop at "</s>", "\\n\\nQuestion:", "\\n\\nProblem:" or EOS, the harness's answer extraction and grading.
@@ -30,7 +30,11 @@ Writes DIR/<task>/samples.jsonl (idx, question, gold, pred, score, completion), 
   --model DIR          Hugging Face folder (default: the embedded models/stories260K)
   --tasks LIST         comma-separated: ${DATASET_NAMES.join(", ")} (math500 is the paper's MATH)
   --out DIR            output folder
-  --limit N            first N records per task (default: all)
+  --num-test-sample N  a random sample of N records per task, exactly the records the harness's
+                       --num_test_sample N --seed S picks (Python's random, seeded once, tasks in
+                       --tasks order); default: all records
+  --seed S             the sampling seed (default 0, the harness's default)
+  --limit N            the first N records per task (after sampling, if any); not the harness's sample
   --batch-size N       prompts per generate call (default 8)
   --max-new-tokens N   default 1024 (the harness's max_tokens); each row gets at most
                        max_position_embeddings − prompt length (vLLM's max_model_len), none if the prompt fills it
@@ -61,6 +65,8 @@ export const command: Command = {
       tasks: { type: "string" },
       out: { type: "string" },
       limit: { type: "string" },
+      "num-test-sample": { type: "string" },
+      seed: { type: "string" },
       "batch-size": { type: "string" },
       "max-new-tokens": { type: "string" },
       grader: { type: "string" },
@@ -70,6 +76,11 @@ export const command: Command = {
     const outDir = requireOption(values, "out");
     const limit =
       values.limit === undefined ? undefined : numberOption(values, "limit", 0, { integer: true, min: 1 });
+    const numTestSample =
+      values["num-test-sample"] === undefined
+        ? undefined
+        : numberOption(values, "num-test-sample", 0, { integer: true, min: 1 });
+    const seed = numberOption(values, "seed", 0, { integer: true });
     const batchSize = numberOption(values, "batch-size", 8, { integer: true, min: 1 });
     const maxNewTokens = numberOption(values, "max-new-tokens", 1024, { integer: true, min: 1 });
     const grader = graderOption(values);
@@ -95,6 +106,8 @@ export const command: Command = {
         outDir,
         generator,
         limit,
+        numTestSample,
+        seed,
         batchSize,
         grader,
         log: (line) => process.stderr.write(`${line}\n`),
