@@ -195,7 +195,7 @@ export function rawGold(dataset: DatasetName, r: DataRecord): string {
       if (answer.includes("/")) {
         const [a, b] = answer.split("/").map((x) => pyInt(x));
         if (a == null || b == null) throw new DatasetError(dataset, "answer", "int/int", answer);
-        return pyFloatStr(a / b);
+        return pyFloatStr(Number(a) / Number(b)); // exact below 2^53, as the gold fractions are
       }
       let v: number | null;
       if (answer.includes(",")) v = pyFloat(answer.replaceAll(",", ""));

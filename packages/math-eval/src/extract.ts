@@ -1,7 +1,7 @@
 /**
  * Prediction extraction of the harness (parser.py `extract_answer`, `extract_multi_choice_answer`, `run_execute`).
  */
-import { pyStrip } from "./python.ts";
+import { PY_SPACE, pyStrip } from "./python.ts";
 import { stripString } from "./strip-string.ts";
 
 /** The MC regex of the harness: first "answer is" followed by an optional "(" and ANY letter a-e. */
@@ -38,6 +38,9 @@ function boxedContent(ans: string): string {
 /** Strict only: the Minerva line without `$...$`. */
 const MINERVA_NO_DOLLAR = /final answer is (.*?)\. I hope/;
 
+/** `re.sub(r"\n\s*", "", pred)` with Python's `\s`. */
+const NEWLINE_AND_SPACE = new RegExp(`\\n${PY_SPACE}*`, "g");
+
 function lastSplit(s: string, sep: string): string {
   return s.slice(s.lastIndexOf(sep) + sep.length);
 }
@@ -69,7 +72,7 @@ export function extractAnswer(text: string, strict = false): string {
     const numbers = text.replaceAll(",", "").match(/-?\p{Nd}*\.?\p{Nd}+/gu);
     pred = numbers ? (numbers[numbers.length - 1] as string) : "";
   }
-  pred = pred.replace(/\n\s*/g, "");
+  pred = pred.replace(NEWLINE_AND_SPACE, "");
   if (pred.startsWith(":")) pred = pred.slice(1);
   if (pred.endsWith(".")) pred = pred.slice(0, -1);
   if (pred.endsWith("/")) pred = pred.slice(0, -1);

@@ -6,6 +6,7 @@
  * Typed structurally so this package needs neither a model nor a tokenizer to be tested.
  */
 import { STOP_STRINGS } from "./prompts.ts";
+import { pyRstrip } from "./python.ts";
 
 /** What the eval loop needs: a batch of prompts in, a batch of raw completions out. */
 export type Generator = (prompts: string[]) => Promise<string[]>;
@@ -87,6 +88,6 @@ export function modelGenerator(
       seconds,
       results.filter((r) => r.contextLimited).length,
     );
-    return results.map((r) => cutAtStop(r.text ?? decode(r.ids), stop).trimEnd());
+    return results.map((r) => pyRstrip(cutAtStop(r.text ?? decode(r.ids), stop)));
   };
 }

@@ -19,8 +19,9 @@ export function cleanCompletion(output: string): string {
 }
 
 /**
- * parser.py `run_execute` for cot: null for an empty completion (always wrong), else the extracted answer
- * passed through strip_string once more (free-form: 2 passes in total; MC letters: 1).
+ * parser.py `run_execute` for cot: null for an empty completion or one that is exactly `error` (`if not result or
+ * result == 'error'`; always wrong), else the extracted answer passed through strip_string once more (free-form:
+ * 2 passes in total; MC letters: 1).
  */
 export function extractPrediction(
   dataset: DatasetName,
@@ -28,7 +29,7 @@ export function extractPrediction(
   grader: GraderKind = "harness",
 ): string | null {
   let code = pyStrip(completion);
-  if (code === "") return null;
+  if (code === "" || code === "error") return null;
   const strict = grader === "strict";
   // Strict: a hallucinated next exemplar ("\nQuestion: ..." after a single newline) is not part of the answer.
   if (strict) code = pyStrip(code.split(/\n(?:Question|Problem):/)[0] as string);

@@ -2,7 +2,7 @@
  * A port of word2number 1.1 (`w2n.word_to_num`), which the harness's `strip_string` calls on every answer.
  * The library silently drops tokens that are not number words, so "1.45 million" is 1000000.
  */
-import { pyFloatStr } from "./python.ts";
+import { pyFloatStr, pyInt, pyIsDigit, pySplit } from "./python.ts";
 
 const NUMBER_WORDS = new Map<string, number>(
   Object.entries({
@@ -75,12 +75,14 @@ function decimalSum(words: string[]): { value: number; isFloat: boolean } {
 /** `str(w2n.word_to_num(text))`; throws Word2NumberError where the library raises. */
 export function wordToNum(text: string): string {
   const sentence = text.replaceAll("-", " ").toLowerCase();
-  // str.isdigit(): non-empty and all digits; int() then drops leading zeros.
-  if (/^\d+$/.test(sentence)) return BigInt(sentence).toString();
-  const words = sentence
-    .trim()
-    .split(/\s+/)
-    .filter((w) => w !== "");
+  // str.isdigit() (any script's digits, and ², ①...), then int(), which reads "٣" as 3, drops leading zeros and
+  // raises ValueError on a digit that is not decimal ("²"): convert_word_number then keeps the text as it was.
+  if (pyIsDigit(sentence)) {
+    const n = pyInt(sentence);
+    if (n === null) throw new Word2NumberError(`invalid literal for int() with base 10: '${sentence}'`);
+    return n.toString();
+  }
+  const words = pySplit(sentence);
   let clean = words.filter((w) => NUMBER_WORDS.has(w) || w === "point");
   if (clean.length === 0) throw new Word2NumberError("No valid number words found!");
   const count = (w: string) => clean.filter((x) => x === w).length;

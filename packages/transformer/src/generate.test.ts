@@ -109,7 +109,7 @@ describe("generate on stories260K", () => {
     notices.length = 0;
     expect(model.generate([long], { ...opts, maxNewTokens: 12 })[0].contextLimited).toBeUndefined();
     expect(notices).toEqual([]);
-  });
+  }, 60_000);
 
   test("bad options and prompts are refused", () => {
     expect(() => model.generate([], {})).toThrow(RangeError);

@@ -68,7 +68,7 @@ test("stops at the model's context (512 positions) with a one-line notice", () =
   expect(a.ids.length).toBe(12);
   expect(b).toEqual({ ids: [], text: "", finish_reason: "length" });
   expect(r.stderr).toContain("generate: 2 of 2 row(s) stopped at the model's context of 512 positions");
-});
+}, 60_000);
 
 test("usage errors exit 2 with one line", () => {
   const both = rho1("--prompt", "x", "--input-ids", "[1]");
