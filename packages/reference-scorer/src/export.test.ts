@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -135,5 +135,21 @@ describe("exportScoresParquet", () => {
     await expect(exportScoresParquet(shardDir, out)).rejects.toThrow(/shard 0\/2; merge the shards first/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+
+  test("a rerun removes temp files of dead writers only, then writes whole", async () => {
+    const out = join(dir, "rerun.parquet");
+    const sleeper = Bun.spawn(["sleep", "30"]);
+    const dead = Bun.spawnSync(["true"]).pid; // exited: its pid is gone
+    writeFileSync(`${out}.tmp-${dead}`, "half a file");
+    writeFileSync(`${out}.tmp-${sleeper.pid}`, "another live writer's work");
+    try {
+      await exportScoresParquet(join(dir, "store-f32"), out);
+      expect(existsSync(`${out}.tmp-${dead}`)).toBe(false);
+      expect(existsSync(`${out}.tmp-${sleeper.pid}`)).toBe(true);
+      expect((await readBack(out)).rows.length).toBe(ScoreStore.open(join(dir, "store-f32")).numSequences);
+    } finally {
+      sleeper.kill();
+    }
   });
 });

@@ -26,6 +26,7 @@ type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]["schema"][nu
 import { parquetCompressors } from "./build-corpus.ts";
 import { ScoreError } from "./errors.ts";
 import { ScoreStore } from "./store.ts";
+import { removeDeadTemps, tempPathOf } from "./temp-files.ts";
 
 export interface ExportParquetOptions {
   /** Sequences per row group (default: about 32 MiB of uncompressed data per group). */
@@ -99,7 +100,8 @@ export async function exportScoresParquet(
   if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
     throw new ScoreError("bad_option", `rowGroupRows must be a positive integer, found ${rowGroupRows}`);
   }
-  const tmp = `${out}.tmp-${process.pid}`;
+  removeDeadTemps(out);
+  const tmp = tempPathOf(out);
   const writer = fileWriter(tmp);
   const parquet = new ParquetWriter({
     writer,

@@ -21,6 +21,7 @@ export {
   type InputUnit,
   planInputs,
   readTextDocuments,
+  readUnitRecords,
   readUnitTexts,
   shardUnits,
   type TextDocument,
@@ -37,5 +38,11 @@ export { hashModelDir, loadModelScorer, type TokenScorer } from "./model.ts";
 export { type CorpusTokenizer, type PackedUnit, packDocuments } from "./pack.ts";
 export type { ProgressSink, ProgressSnapshot } from "./progress.ts";
 export { type ScoreCorpusOptions, type StageTimings, scoreCorpus } from "./score.ts";
+export {
+  type DocumentScoreBy,
+  type SelectDocumentsOptions,
+  type SelectDocumentsSummary,
+  selectDocuments,
+} from "./select-documents.ts";
 export { type ScoredSequence, ScoreStore } from "./store.ts";
 export { decodeUnit, type LossDtype, mapUnit, type UnitView } from "./unit-file.ts";

@@ -146,8 +146,22 @@ export async function readUnitTexts(
   unit: InputUnit,
   textColumn = "text",
 ): Promise<(string | null)[]> {
+  const records = await readUnitRecords(file, unit, textColumn, [textColumn]);
+  return records.map((record) => (record[textColumn] ?? null) as string | null);
+}
+
+/**
+ * The records of one unit, in file order: parquet rows (the given columns, default all) or JSON-lines objects,
+ * each with its text field checked (a string or null). What `rho1 select` copies to its output.
+ */
+export async function readUnitRecords(
+  file: InputFile,
+  unit: InputUnit,
+  textColumn = "text",
+  columns?: string[],
+): Promise<Record<string, unknown>[]> {
   return file.kind === "parquet"
-    ? readRowGroup(file, unit, textColumn)
+    ? readRowGroup(file, unit, textColumn, columns)
     : readJsonlUnit(file, unit, textColumn);
 }
 
@@ -155,19 +169,21 @@ async function readRowGroup(
   file: InputFile,
   unit: InputUnit,
   textColumn: string,
-): Promise<(string | null)[]> {
+  columns: string[] | undefined,
+): Promise<Record<string, unknown>[]> {
   let rows: Record<string, unknown>[];
   try {
     rows = await parquetReadObjects({
       file: fileAsyncBuffer(file.path, file.size),
       metadata: file.metadata,
-      columns: [textColumn],
+      columns,
       rowStart: unit.start,
       rowEnd: unit.end,
       compressors,
     });
   } catch (error) {
-    throw new ScoreError("corrupt_input", `cannot read column '${textColumn}': ${(error as Error).message}`, {
+    const what = columns ? `column '${columns.join("', '")}'` : "row group";
+    throw new ScoreError("corrupt_input", `cannot read ${what}: ${(error as Error).message}`, {
       file: file.path,
       rowGroup: unit.index,
     });
@@ -178,18 +194,17 @@ async function readRowGroup(
       rowGroup: unit.index,
     });
   }
-  return rows.map((row, i) => {
+  rows.forEach((row, i) => {
     const value = row[textColumn];
-    if (value === null || value === undefined) return null;
-    if (typeof value !== "string") {
+    if (value !== null && value !== undefined && typeof value !== "string") {
       throw new ScoreError(
         "bad_text",
         `column '${textColumn}' of row ${unit.start + i} holds ${typeof value}, expected a string`,
         { file: file.path, rowGroup: unit.index },
       );
     }
-    return value;
   });
+  return rows;
 }
 
 const NEWLINE = 10;
@@ -199,7 +214,7 @@ async function readJsonlUnit(
   file: InputFile,
   unit: InputUnit,
   textColumn: string,
-): Promise<(string | null)[]> {
+): Promise<Record<string, unknown>[]> {
   const from = unit.start === 0 ? 0 : unit.start - 1;
   let to = Math.min(file.size, unit.end + (1 << 16));
   let bytes: Uint8Array;
@@ -215,7 +230,7 @@ async function readJsonlUnit(
   const lastNewline = bytes.indexOf(NEWLINE, unit.end - 1 - from);
   const stop = lastNewline < 0 ? bytes.length : lastNewline;
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes.subarray(first, stop));
-  const out: (string | null)[] = [];
+  const out: Record<string, unknown>[] = [];
   let offset = from + first;
   for (const line of text.split("\n")) {
     const at = offset;
@@ -244,7 +259,7 @@ async function readJsonlUnit(
         },
       );
     }
-    out.push(value);
+    out.push(record as Record<string, unknown>);
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { command as logits } from "./logits.ts";
 import { command as prompt } from "./prompt.ts";
 import { command as report } from "./report.ts";
 import { command as score } from "./score.ts";
+import { command as select } from "./select.ts";
 import { command as tokenize } from "./tokenize.ts";
 import { command as train } from "./train.ts";
 
@@ -17,6 +18,7 @@ export const commands: Command[] = [
   generate,
   logits,
   score,
+  select,
   train,
   evaluate,
   prompt,
