@@ -1,7 +1,7 @@
 /** Evaluate a model: held-out loss on clean math text, then the Rho-1 math harness (`rho1 eval`) on 3 GSM8K items. */
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { evaluate, modelGenerator, REPO_DATA_DIR } from "@rho1/math-eval";
+import { EVAL_DATA_DIR, evaluate, modelGenerator } from "@rho1/math-eval";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { checkpointName, packText } from "@rho1/train";
 import { CausalLM } from "@rho1/transformer";
@@ -25,7 +25,7 @@ console.log(`${dir}: held-out loss ${loss.toFixed(4)} nats/token over ${tokens} 
 // Few-shot chain-of-thought GSM8K as the Rho-1 harness does it (greedy, its stop strings, extraction, grading).
 const summary = await evaluate({
   tasks: ["gsm8k"],
-  dataDir: REPO_DATA_DIR, // 5 items per task ship with the repo; ../shared/data/eval has the full sets
+  dataDir: EVAL_DATA_DIR, // the full test sets (@rho1/math-eval-data); the default, shown here for clarity
   outDir: join(OUT, "eval-06"),
   generator: modelGenerator(model, tokenizer, { maxNewTokens: 32 }), // the harness allows 1024
   limit: 3,

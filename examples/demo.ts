@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { EVAL_DATA_DIR } from "@rho1/math-eval";
 import { ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
 import { type Chart, reportHtml, type Stage, writeHtml } from "@rho1/report";
 import { loadTokenizer } from "@rho1/tokenizer";
@@ -34,7 +35,6 @@ const CLEAN = [
   join(ROOT, "data/corpus/clean/gsm8k_train.sample.jsonl"),
   join(ROOT, "data/corpus/clean/math_train.sample.jsonl"),
 ];
-const EVAL_DATA = join(ROOT, "data/eval");
 
 const USAGE = `usage: bun run demo [-- options]
 
@@ -281,7 +281,11 @@ await pipeline.stage(
   "5b rho1 eval",
   {
     options: { evalArgs },
-    inputs: [EVAL_DATA, ...runs.map((r) => ckpt(r.dir, steps))],
+    inputs: [
+      join(EVAL_DATA_DIR, "gsm8k/test.jsonl"),
+      join(EVAL_DATA_DIR, "prompts/gsm8k.json"),
+      ...runs.map((r) => ckpt(r.dir, steps)),
+    ],
     outputs: runs.map((r) => join(paths.mathEval, r.name, "summary.json")),
   },
   async () => {

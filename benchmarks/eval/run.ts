@@ -13,7 +13,7 @@ import {
   DATASET_NAMES,
   type DataRecord,
   type DatasetName,
-  defaultDataDir,
+  EVAL_DATA_DIR,
   evalGold,
   extractPrediction,
   GradingPool,
@@ -101,7 +101,7 @@ async function measureGeneration(n: number, maxNewTokens: number): Promise<void>
   const t = performance.now();
   await evaluate({
     tasks: ["gsm8k"],
-    dataDir: defaultDataDir(),
+    dataDir: EVAL_DATA_DIR,
     outDir: mkdtempSync(join(tmpdir(), "rho1-bench-")),
     generator,
     limit: n,
@@ -113,7 +113,7 @@ async function measureGeneration(n: number, maxNewTokens: number): Promise<void>
   model.dispose();
 }
 
-const dataDir = defaultDataDir();
+const dataDir = EVAL_DATA_DIR;
 const items: Item[] = [];
 for (const dataset of DATASET_NAMES) {
   const records = loadDataset(dataDir, dataset, perDataset);

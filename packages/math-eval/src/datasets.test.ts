@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { TASK_RECORD_COUNTS } from "@rho1/math-eval-data";
 import {
   buildQuestion,
   DATASET_NAMES,
@@ -12,11 +13,11 @@ import {
   rawGold,
 } from "./datasets.ts";
 import { loadDataset } from "./evaluate.ts";
-import { REPO_DATA_DIR, SHARED_DATA_DIR } from "./paths.ts";
+import { EVAL_DATA_DIR } from "./paths.ts";
 import { buildPrompt, loadPromptSpec, PromptFileError } from "./prompts.ts";
 
 const CHOICE = "\nWhat of the following is the right choice? Explain your answer.\n";
-const first = (name: (typeof DATASET_NAMES)[number]) => loadDataset(REPO_DATA_DIR, name, 1)[0] as DataRecord;
+const first = (name: (typeof DATASET_NAMES)[number]) => loadDataset(EVAL_DATA_DIR, name, 1)[0] as DataRecord;
 
 describe("question builders (spec §1.1)", () => {
   test("svamp: body gets a final '.', then the question", () => {
@@ -128,7 +129,7 @@ describe("gold answers and strip pass counts (spec §3, §7)", () => {
 describe("prompts (byte-exact)", () => {
   for (const name of DATASET_NAMES) {
     test(`${name}: prompt_text + "\\n\\n\\n" + query block`, () => {
-      const file = JSON.parse(readFileSync(join(REPO_DATA_DIR, "prompts", `${name}.json`), "utf8"));
+      const file = JSON.parse(readFileSync(join(EVAL_DATA_DIR, "prompts", `${name}.json`), "utf8"));
       // The exemplars reassemble into prompt_text exactly (the data's own invariant).
       const rebuilt = (file.exemplars as { question: string; answer: string }[])
         .map((e) =>
@@ -137,7 +138,7 @@ describe("prompts (byte-exact)", () => {
         .join(file.exemplar_separator);
       expect(rebuilt).toBe(file.prompt_text);
       expect(file.exemplars.length).toBe(file.n_shots);
-      const spec = loadPromptSpec(REPO_DATA_DIR, name);
+      const spec = loadPromptSpec(EVAL_DATA_DIR, name);
       const record = first(name);
       const q = buildQuestion(name, record);
       expect(buildPrompt(spec, q)).toBe(
@@ -146,7 +147,7 @@ describe("prompts (byte-exact)", () => {
     });
   }
   test("shot counts, query templates, and the MATH prompt's doubled backslashes", () => {
-    const shots = Object.fromEntries(DATASET_NAMES.map((n) => [n, loadPromptSpec(REPO_DATA_DIR, n).n_shots]));
+    const shots = Object.fromEntries(DATASET_NAMES.map((n) => [n, loadPromptSpec(EVAL_DATA_DIR, n).n_shots]));
     expect(shots).toEqual({
       gsm8k: 8,
       math500: 4,
@@ -159,59 +160,68 @@ describe("prompts (byte-exact)", () => {
       mmlu_stem: 4,
       sat_math: 4,
     });
-    const m = loadPromptSpec(REPO_DATA_DIR, "math500");
+    const m = loadPromptSpec(EVAL_DATA_DIR, "math500");
     expect(m.prompt_text).toContain("$\\\\frac{\\\\sqrt{x-2}}{\\\\sqrt{5-x}}$.}");
     expect(m.prompt_text.startsWith("Problem:\nFind the domain")).toBe(true);
     expect(buildPrompt(m, "Q$&")).toEndWith("\n\n\nProblem:\nQ$&\nSolution:");
-    const g = loadPromptSpec(REPO_DATA_DIR, "gsm8k");
+    const g = loadPromptSpec(EVAL_DATA_DIR, "gsm8k");
     expect(buildPrompt(g, "Q")).toEndWith("The answer is 8.\n\n\nQuestion: Q\nAnswer:");
     expect(buildPrompt(g, "Q")).toEndWith("\n\n\nQuestion: Q\nAnswer:");
-    expect(loadPromptSpec(REPO_DATA_DIR, "mathqa").prompt_text).toContain("×");
+    expect(loadPromptSpec(EVAL_DATA_DIR, "mathqa").prompt_text).toContain("×");
   });
   test("a missing prompt file is a PromptFileError naming it", () => {
     expect(() => loadPromptSpec("/nonexistent", "gsm8k")).toThrow(PromptFileError);
   });
 });
 
-const SHARED = existsSync(join(SHARED_DATA_DIR, "gsm8k", "test.jsonl"));
-if (!SHARED) console.warn(`skipping full-dataset checks: ${SHARED_DATA_DIR} not found`);
+// The project's shared fixtures (the harness's files, copied verbatim), present for developers and CI.
+const SHARED_EVAL = join(import.meta.dir, "../../../../shared/data/eval");
 
-describe("full test sets (../shared)", () => {
-  test.skipIf(!SHARED)(
-    "every record of every dataset builds a question and a gold",
-    () => {
-      const counts: Record<string, number> = {};
-      for (const name of DATASET_NAMES) {
-        const records = loadDataset(SHARED_DATA_DIR, name);
-        for (const r of records) {
-          expect(buildQuestion(name, r).length).toBeGreaterThan(0);
-          evalGold(name, r);
-        }
-        counts[name] = records.length;
+describe("full test sets (@rho1/math-eval-data)", () => {
+  test("every record of every dataset builds a question and a gold; counts are the harness's", () => {
+    const counts: Record<string, number> = {};
+    for (const name of DATASET_NAMES) {
+      const records = loadDataset(EVAL_DATA_DIR, name);
+      for (const r of records) {
+        expect(buildQuestion(name, r).length).toBeGreaterThan(0);
+        evalGold(name, r);
       }
-      expect(counts).toEqual({
-        gsm8k: 1319,
-        math500: 500,
-        math: 5000,
-        svamp: 1000,
-        asdiv: 2215,
-        mawps: 2065,
-        tabmwp: 1000,
-        mathqa: 1000,
-        mmlu_stem: 3018,
-        sat_math: 32,
-      });
-      // math500's 'answer' field is the gold too: three strip passes of it give the same string
-      const { stripTimes } = require("./strip-string.ts") as typeof import("./strip-string.ts");
-      for (const r of loadDataset(SHARED_DATA_DIR, "math500"))
-        expect(evalGold("math500", r)).toBe(stripTimes(r.answer as string, 3));
-      // the Python-list options of MathQA
-      const listed = loadDataset(SHARED_DATA_DIR, "mathqa").filter((r) =>
-        (r.options as string).startsWith("["),
-      );
-      expect(listed.length).toBe(16);
-      for (const r of listed) expect(buildQuestion("mathqa", r)).toMatch(/\(A\) .*, \(B\) /);
+      counts[name] = records.length;
+    }
+    expect(counts).toEqual({
+      gsm8k: 1319,
+      math500: 500,
+      math: 5000,
+      svamp: 1000,
+      asdiv: 2215,
+      mawps: 2065,
+      tabmwp: 1000,
+      mathqa: 1000,
+      mmlu_stem: 3018,
+      sat_math: 32,
+    });
+    expect(counts).toEqual({ ...TASK_RECORD_COUNTS });
+    // math500's 'answer' field is the gold too: three strip passes of it give the same string
+    const { stripTimes } = require("./strip-string.ts") as typeof import("./strip-string.ts");
+    for (const r of loadDataset(EVAL_DATA_DIR, "math500"))
+      expect(evalGold("math500", r)).toBe(stripTimes(r.answer as string, 3));
+    // the Python-list options of MathQA
+    const listed = loadDataset(EVAL_DATA_DIR, "mathqa").filter((r) => (r.options as string).startsWith("["));
+    expect(listed.length).toBe(16);
+    for (const r of listed) expect(buildQuestion("mathqa", r)).toMatch(/\(A\) .*, \(B\) /);
+  }, 60_000);
+
+  const inCi = process.env.CI === "true";
+  test.skipIf(!inCi && !existsSync(SHARED_EVAL))(
+    "the shipped files are byte-identical to the harness's",
+    () => {
+      for (const name of [
+        ...DATASET_NAMES.map((n) => `${n}/test.jsonl`),
+        ...DATASET_NAMES.map((n) => `prompts/${n}.json`),
+      ])
+        expect(readFileSync(join(EVAL_DATA_DIR, name)).equals(readFileSync(join(SHARED_EVAL, name)))).toBe(
+          true,
+        );
     },
-    60_000,
   );
 });

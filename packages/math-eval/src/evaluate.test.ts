@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EvalDataError, evaluate, formatTable, loadDataset, pyRound1 } from "./evaluate.ts";
 import { cutAtStop, encodeWithBos, type Generator, modelGenerator } from "./generator.ts";
-import { REPO_DATA_DIR } from "./paths.ts";
+import { EVAL_DATA_DIR } from "./paths.ts";
 
 describe("evaluate() with a fake generator", () => {
   test("writes samples, metrics (both graders) and the summary table", async () => {
@@ -23,7 +23,7 @@ describe("evaluate() with a fake generator", () => {
     };
     const summary = await evaluate({
       tasks: ["gsm8k", "mmlu_stem"],
-      dataDir: REPO_DATA_DIR,
+      dataDir: EVAL_DATA_DIR,
       outDir: out,
       generator,
       limit: 3,
@@ -73,7 +73,7 @@ describe("evaluate() with a fake generator", () => {
     const out = mkdtempSync(join(tmpdir(), "rho1-eval-"));
     const summary = await evaluate({
       tasks: ["sat_math"],
-      dataDir: REPO_DATA_DIR,
+      dataDir: EVAL_DATA_DIR,
       outDir: out,
       generator: async (ps) => ps.map(() => "answer is: (A)"),
       limit: 4,
@@ -93,7 +93,7 @@ describe("evaluate() with a fake generator", () => {
     await expect(
       evaluate({
         tasks: ["gsm8k"],
-        dataDir: REPO_DATA_DIR,
+        dataDir: EVAL_DATA_DIR,
         outDir: out,
         generator: async () => [],
         limit: 1,

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { buildQuestion, type DataRecord, type DatasetName, evalGold } from "./datasets.ts";
 import type { Generator } from "./generator.ts";
 import { cleanCompletion, extractPrediction, type GraderKind } from "./grade.ts";
+import { EVAL_DATA_DIR } from "./paths.ts";
 import { GradingPool } from "./pool.ts";
 import { buildPrompt, loadPromptSpec } from "./prompts.ts";
 import { PyRandom } from "./py-random.ts";
@@ -108,7 +109,8 @@ export interface DatasetMetrics {
 
 export interface EvalOptions {
   tasks: DatasetName[];
-  dataDir: string;
+  /** Folder with `<task>/test.jsonl` and `prompts/<task>.json` (default: the full sets, EVAL_DATA_DIR). */
+  dataDir?: string;
   outDir: string;
   generator: Generator;
   /** The first N records of each task (after sampling, like the harness's --end). */
@@ -144,6 +146,7 @@ function accuracy(scores: boolean[]): number {
 /** Runs the evaluation of every task; returns the accuracies and writes `<outDir>/<task>/{samples.jsonl,metrics.json}`. */
 export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
   const grader = options.grader ?? "harness";
+  const dataDir = options.dataDir ?? EVAL_DATA_DIR;
   const batchSize = Math.max(1, options.batchSize ?? 8);
   const log = options.log ?? (() => {});
   const pool = new GradingPool({ timeoutMs: options.timeoutMs });
@@ -156,10 +159,10 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
       const t0 = performance.now();
       const records = selectRecords(
         task,
-        loadDataset(options.dataDir, task, sampling ? undefined : options.limit),
+        loadDataset(dataDir, task, sampling ? undefined : options.limit),
         { numTestSample: options.numTestSample, random, limit: options.limit },
       );
-      const spec = loadPromptSpec(options.dataDir, task);
+      const spec = loadPromptSpec(dataDir, task);
       const questions = records.map((r) => buildQuestion(task, r));
       const prompts = questions.map((q) => buildPrompt(spec, q));
       const completions: string[] = [];

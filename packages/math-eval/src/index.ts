@@ -43,7 +43,7 @@ export {
   type Verdict,
 } from "./grade.ts";
 export { isDigit, mathEqual, numericEqual, parseDigits, strToPmatrix } from "./grader.ts";
-export { defaultDataDir, REPO_DATA_DIR, SHARED_DATA_DIR } from "./paths.ts";
+export { EVAL_DATA_DIR } from "./paths.ts";
 export { DEFAULT_TIMEOUT_MS, GradingPool, type GradingPoolOptions, type PoolVerdict } from "./pool.ts";
 export { buildPrompt, loadPromptSpec, PromptFileError, type PromptSpec, STOP_STRINGS } from "./prompts.ts";
 export { PyRandom } from "./py-random.ts";

@@ -1,12 +1,12 @@
 import { expect, test } from "bun:test";
-import { buildPrompt, buildQuestion, gradeCompletion, loadPromptSpec, REPO_DATA_DIR } from "./index.ts";
+import { buildPrompt, buildQuestion, EVAL_DATA_DIR, gradeCompletion, loadPromptSpec } from "./index.ts";
 
 test("README snippet", () => {
   const record = {
     question: "Tom has 3 apples and buys 2 more. How many apples does he have?",
     answer: "3+2=5\n#### 5",
   };
-  const prompt = buildPrompt(loadPromptSpec(REPO_DATA_DIR, "gsm8k"), buildQuestion("gsm8k", record));
+  const prompt = buildPrompt(loadPromptSpec(EVAL_DATA_DIR, "gsm8k"), buildQuestion("gsm8k", record));
   expect(prompt).toEndWith(
     "\n\n\nQuestion: Tom has 3 apples and buys 2 more. How many apples does he have?\nAnswer:",
   );

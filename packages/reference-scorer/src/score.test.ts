@@ -256,6 +256,23 @@ describe("bad input and model mismatch", () => {
     expect(m).toEqual(fresh);
   });
 
+  test("seqLen defaults to the model's max_position_embeddings (stories260K: 512), capped at 2048", async () => {
+    const m = await run(join(dir, "default-len"), { seqLen: undefined, data: [inputs[2] as string] });
+    expect(m.seqLen).toBe(512);
+    const big = join(dir, "big-model");
+    await mkdir(big);
+    await writeFile(
+      join(big, "config.json"),
+      JSON.stringify({ vocab_size: 512, max_position_embeddings: 32768 }),
+    );
+    const capped = await run(join(dir, "capped-len"), {
+      seqLen: undefined,
+      modelDir: big,
+      data: [inputs[2] as string],
+    });
+    expect(capped.seqLen).toBe(2048);
+  });
+
   test("bad options", async () => {
     expect((await run(join(dir, "o"), { seqLen: 1 }).catch((e) => e)).message).toContain(
       "seqLen must be an integer >= 2",

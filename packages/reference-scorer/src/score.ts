@@ -6,8 +6,9 @@
  * nothing and duplicates nothing. `run.json` (the job's spec, written first) refuses a rerun with different
  * settings; `manifest.json` (written last, atomically) marks the store finished.
  */
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { MAX_DEFAULT_SEQ_LEN } from "@rho1/transformer";
 import { ScoreError } from "./errors.ts";
 import {
   DEFAULT_JSONL_UNIT_BYTES,
@@ -39,7 +40,8 @@ export interface ScoreCorpusOptions {
   modelDir: string;
   data: string[];
   outDir: string;
-  seqLen: number;
+  /** Tokens per packed row (default: the model's max_position_embeddings, at most 2048). */
+  seqLen?: number;
   batchSize: number;
   textColumn?: string;
   lossDtype?: LossDtype;
@@ -80,11 +82,18 @@ function killPoint(point: string): void {
   if (count === Number(n)) process.kill(process.pid, "SIGKILL");
 }
 
-async function modelVocabSize(modelDir: string): Promise<number | null> {
+/** What the scorer needs from config.json: vocab_size and max_position_embeddings (null where absent). */
+async function modelLimits(
+  modelDir: string,
+): Promise<{ vocabSize: number | null; maxPositions: number | null }> {
   const path = join(modelDir, "config.json");
   try {
-    const config = (await Bun.file(path).json()) as Record<string, unknown>;
-    return typeof config.vocab_size === "number" ? config.vocab_size : null;
+    const config = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+    const maxPos = config.max_position_embeddings;
+    return {
+      vocabSize: typeof config.vocab_size === "number" ? config.vocab_size : null,
+      maxPositions: typeof maxPos === "number" && Number.isInteger(maxPos) && maxPos >= 2 ? maxPos : null,
+    };
   } catch (error) {
     throw new ScoreError("missing_model", `cannot read model config (${(error as Error).message})`, {
       file: path,
@@ -93,7 +102,7 @@ async function modelVocabSize(modelDir: string): Promise<number | null> {
 }
 
 function checkOptions(o: ScoreCorpusOptions): void {
-  if (!Number.isInteger(o.seqLen) || o.seqLen < 2)
+  if (o.seqLen !== undefined && (!Number.isInteger(o.seqLen) || o.seqLen < 2))
     throw new ScoreError("bad_option", `seqLen must be an integer >= 2, got ${o.seqLen}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
     throw new ScoreError("bad_option", `batchSize must be an integer >= 1, got ${o.batchSize}`);
@@ -131,14 +140,16 @@ function unitDone(
 
 export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreManifest> {
   checkOptions(options);
-  const { modelDir, outDir, seqLen, batchSize } = options;
+  const { modelDir, outDir, batchSize } = options;
   const textColumn = options.textColumn ?? "text";
   const lossDtype = options.lossDtype ?? "f32";
   const jsonlUnitBytes = options.jsonlUnitBytes ?? DEFAULT_JSONL_UNIT_BYTES;
   const shard = options.shard && options.shard.count > 1 ? options.shard : null;
   const files = await planInputs(options.data, textColumn, jsonlUnitBytes);
   const tokenizer = options.tokenizer ?? (await loadCorpusTokenizer(options.tokenizerDir ?? modelDir));
-  const modelVocab = await modelVocabSize(modelDir);
+  const limits = await modelLimits(modelDir);
+  const modelVocab = limits.vocabSize;
+  const seqLen = options.seqLen ?? Math.min(limits.maxPositions ?? MAX_DEFAULT_SEQ_LEN, MAX_DEFAULT_SEQ_LEN);
   if (modelVocab !== null && tokenizer.vocabSize > modelVocab) {
     throw new ScoreError(
       "vocab_mismatch",

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { SelectionScope } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
-import { CausalLM, setupBackend } from "@rho1/transformer";
+import { CausalLM, defaultSeqLen, readConfig, setupBackend } from "@rho1/transformer";
 import { AdamW } from "./adamw.ts";
 import {
   checkpointName,
@@ -40,7 +40,7 @@ export interface TrainOptions {
   /** Fraction of tokens trained on (default 0.6 with a reference, 1 = plain causal LM without). */
   selectRatio?: number;
   selectScope?: SelectionScope;
-  /** Sequence length (default: the score store's, else 256). */
+  /** Sequence length (default: the score store's, else the model's max_position_embeddings, at most 2048). */
   seqLen?: number;
   /** Sequences per micro-batch (default 8). */
   batchSize?: number;
@@ -156,7 +156,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     source = await packText(
       dataFiles,
       tokenizer,
-      positive("seq-len", opts.seqLen ?? 256, true, 2),
+      positive("seq-len", opts.seqLen ?? defaultSeqLen(readConfig(opts.modelDir)), true, 2),
       opts.textColumn,
     );
   }

@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { openCheckpoint, ShardedCheckpoint } from "@rho1/safetensors";
-import { ConfigError, type LlamaConfig, parseConfig } from "./config.ts";
+import { ConfigError, type LlamaConfig, readConfig } from "./config.ts";
 import { type GenerateOptions, type GenerateResult, generate } from "./generate.ts";
 import { CausalLMCore, parameterShapes } from "./model.ts";
 import { mulberry32 } from "./sampling.ts";
@@ -18,14 +16,7 @@ export class CausalLM extends CausalLMCore {
    * float32). Reads tensor by tensor, so peak memory stays near the float32 size of the weights.
    */
   static async load(dir: string): Promise<CausalLM> {
-    const configPath = join(dir, "config.json");
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(configPath, "utf8"));
-    } catch (error) {
-      throw new ConfigError(`${configPath}: cannot read config: ${(error as Error).message}`, configPath);
-    }
-    const config = parseConfig(json, configPath);
+    const config = readConfig(dir);
     const source = openCheckpoint(dir);
     const model = new CausalLM(config);
     try {

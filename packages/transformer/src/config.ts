@@ -1,4 +1,6 @@
 /** Parsing Hugging Face `config.json` for Llama / Mistral decoders, in both transformers 4.x and 5.x dialects. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 
 export interface RopeScaling {
   /** "linear" or "llama3" (the two implemented); anything else is refused by parseConfig. */
@@ -39,6 +41,26 @@ export class ConfigError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Reads and parses `<dir>/config.json`; an unreadable file is a ConfigError naming it. */
+export function readConfig(dir: string): LlamaConfig {
+  const file = join(dir, "config.json");
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read config: ${(error as Error).message}`, file);
+  }
+  return parseConfig(json, file);
+}
+
+/** The longest sequence length any option defaults to (the paper's 2,048; longer contexts are asked for). */
+export const MAX_DEFAULT_SEQ_LEN = 2048;
+
+/** The default sequence length for a model: its max_position_embeddings, capped at MAX_DEFAULT_SEQ_LEN. */
+export function defaultSeqLen(config: LlamaConfig): number {
+  return Math.min(config.maxPositionEmbeddings, MAX_DEFAULT_SEQ_LEN);
 }
 
 const ARCHITECTURES = { llama: "LlamaForCausalLM", mistral: "MistralForCausalLM" } as const;

@@ -1,6 +1,14 @@
 export { registerBackendExtension, setupBackend } from "./backend.ts";
 export { CausalLM } from "./causalLM.ts";
-export { ConfigError, type LlamaConfig, parseConfig, type RopeScaling } from "./config.ts";
+export {
+  ConfigError,
+  defaultSeqLen,
+  type LlamaConfig,
+  MAX_DEFAULT_SEQ_LEN,
+  parseConfig,
+  type RopeScaling,
+  readConfig,
+} from "./config.ts";
 export type { GenerateOptions, GenerateResult } from "./generate.ts";
 export { type KvCache, parameterShapes } from "./model.ts";
 export * as ops from "./ops/index.ts";

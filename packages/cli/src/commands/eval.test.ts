@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildPrompt, buildQuestion, loadDataset, loadPromptSpec, REPO_DATA_DIR } from "@rho1/math-eval";
+import { buildPrompt, buildQuestion, EVAL_DATA_DIR, loadDataset, loadPromptSpec } from "@rho1/math-eval";
 
 const ROOT = join(import.meta.dir, "../../../..");
 const tmp = mkdtempSync(join(tmpdir(), "rho1-eval-cli-"));
@@ -21,7 +21,7 @@ const lines = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join
 describe("rho1 prompt", () => {
   test("byte-exact prompts for every record shipped in data/eval", () => {
     for (const dataset of ["gsm8k", "math500", "mathqa", "tabmwp", "sat_math"] as const) {
-      const records = loadDataset(REPO_DATA_DIR, dataset, 3);
+      const records = loadDataset(EVAL_DATA_DIR, dataset, 3);
       const { code, stdout, stderr } = rho1(
         ["prompt", "--dataset", dataset],
         lines(records.map((record) => ({ record }))),
@@ -32,7 +32,7 @@ describe("rho1 prompt", () => {
         .trim()
         .split("\n")
         .map((l) => JSON.parse(l).prompt);
-      const file = JSON.parse(readFileSync(join(REPO_DATA_DIR, "prompts", `${dataset}.json`), "utf8"));
+      const file = JSON.parse(readFileSync(join(EVAL_DATA_DIR, "prompts", `${dataset}.json`), "utf8"));
       expect(prompts).toEqual(
         records.map((r) =>
           file.template
@@ -41,7 +41,7 @@ describe("rho1 prompt", () => {
         ),
       );
       expect(prompts[0]).toBe(
-        buildPrompt(loadPromptSpec(REPO_DATA_DIR, dataset), buildQuestion(dataset, records[0] as never)),
+        buildPrompt(loadPromptSpec(EVAL_DATA_DIR, dataset), buildQuestion(dataset, records[0] as never)),
       );
     }
   });
@@ -55,7 +55,7 @@ describe("rho1 prompt", () => {
 
 describe("rho1 grade", () => {
   test("verdicts, harness and strict", () => {
-    const [r0, r1] = loadDataset(REPO_DATA_DIR, "gsm8k", 2);
+    const [r0, r1] = loadDataset(EVAL_DATA_DIR, "gsm8k", 2);
     const input = lines([
       { record: r0, completion: "9 * 2 = 18. The answer is 18." },
       { record: r1, completion: "The answer is 300." },
@@ -73,7 +73,7 @@ describe("rho1 grade", () => {
       { pred: "300", gold: "3", correct: true }, // the harness's ×100 percentage variant
       { pred: null, gold: "3", correct: false },
     ]);
-    const mmlu = loadDataset(REPO_DATA_DIR, "mmlu_stem", 1)[0];
+    const mmlu = loadDataset(EVAL_DATA_DIR, "mmlu_stem", 1)[0];
     const item = lines([{ record: mmlu, completion: "The answer is clearly (A)." }]);
     expect(JSON.parse(rho1(["grade", "--dataset", "mmlu_stem"], item).stdout)).toEqual({
       pred: "C",
@@ -101,9 +101,9 @@ describe("rho1 eval (embedded stories260K)", () => {
     mkdirSync(join(dataDir, "prompts"), { recursive: true });
     writeFileSync(
       join(dataDir, dataset, "test.jsonl"),
-      readFileSync(join(REPO_DATA_DIR, dataset, "test.jsonl")),
+      readFileSync(join(EVAL_DATA_DIR, dataset, "test.jsonl")),
     );
-    const spec = JSON.parse(readFileSync(join(REPO_DATA_DIR, "prompts", `${dataset}.json`), "utf8"));
+    const spec = JSON.parse(readFileSync(join(EVAL_DATA_DIR, "prompts", `${dataset}.json`), "utf8"));
     spec.prompt_text = "";
     spec.n_shots = 0;
     writeFileSync(join(dataDir, "prompts", `${dataset}.json`), JSON.stringify(spec));

@@ -1,11 +1,11 @@
 import {
   DATASET_NAMES,
   type DatasetName,
+  EVAL_DATA_DIR,
   evaluate,
   type Generator,
   isDatasetName,
   modelGenerator,
-  REPO_DATA_DIR,
 } from "@rho1/math-eval";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, setupBackend } from "@rho1/transformer";
@@ -39,8 +39,8 @@ Writes DIR/<task>/samples.jsonl (idx, question, gold, pred, score, completion), 
   --max-new-tokens N   default 1024 (the harness's max_tokens); each row gets at most
                        max_position_embeddings − prompt length (vLLM's max_model_len), none if the prompt fills it
   --grader KIND        harness (default) or strict
-  --data-dir DIR       test sets and prompts (default: the repository's data/eval, 5 records per task;
-                       point it at ../shared/data/eval for the full sets)`;
+  --data-dir DIR       folder with <task>/test.jsonl and prompts/<task>.json (default: the full test sets
+                       shipped in @rho1/math-eval-data: gsm8k 1,319 records, math500 500, math 5,000, ...)`;
 
 export function tasksOption(values: Record<string, unknown>): DatasetName[] {
   const raw = requireOption(values, "tasks");
@@ -102,7 +102,7 @@ export const command: Command = {
     try {
       const summary = await evaluate({
         tasks,
-        dataDir: values["data-dir"] ?? REPO_DATA_DIR,
+        dataDir: values["data-dir"] ?? EVAL_DATA_DIR,
         outDir,
         generator,
         limit,

@@ -4,9 +4,9 @@ import {
   DATASET_NAMES,
   type DataRecord,
   type DatasetName,
+  EVAL_DATA_DIR,
   isDatasetName,
   loadPromptSpec,
-  REPO_DATA_DIR,
 } from "@rho1/math-eval";
 import { type Command, mapJsonLines, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
@@ -16,7 +16,7 @@ Builds the few-shot prompt the math-evaluation harness gives the model, byte-exa
 {"record": <a line of the dataset file>} and writes {"prompt": "..."} per line.
 
   --dataset NAME   ${DATASET_NAMES.join(", ")}
-  --data-dir DIR   folder holding prompts/<dataset>.json (default: the repository's data/eval)`;
+  --data-dir DIR   folder holding prompts/<dataset>.json (default: the prompts in @rho1/math-eval-data)`;
 
 /** Reads the dataset option; a bad name is a UsageError listing the valid ones. */
 export function datasetOption(values: Record<string, unknown>): DatasetName {
@@ -46,7 +46,7 @@ export const command: Command = {
       "data-dir": { type: "string" },
     });
     const dataset = datasetOption(values);
-    const spec = loadPromptSpec(values["data-dir"] ?? REPO_DATA_DIR, dataset);
+    const spec = loadPromptSpec(values["data-dir"] ?? EVAL_DATA_DIR, dataset);
     await mapJsonLines((line, n) => ({
       prompt: buildPrompt(spec, buildQuestion(dataset, recordOf(line, n))),
     }));

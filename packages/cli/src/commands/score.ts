@@ -14,7 +14,7 @@ ids, per-token reference losses, and a manifest (see packages/reference-scorer/R
   --data PATH...       parquet files (OpenWebMath schema), .jsonl files ({"text": ...}) or directories of
                        them; repeat --data or list several paths after it
   --out DIR            the store; rerun the same command to resume after an interruption
-  --seq-len N          tokens per packed row (default 2048)
+  --seq-len N          tokens per packed row (default: the model's max_position_embeddings, at most 2048)
   --batch-size N       rows per forward pass (default 8)
   --text-column NAME   column / field holding the text (default text)
   --loss-dtype f32|f16 stored loss precision (default f32)
@@ -113,7 +113,10 @@ export const command: Command = {
     const outDir = requireOption(values, "out");
     const data = [...((values.data as string[] | undefined) ?? []), ...positionals];
     if (data.length === 0) throw new UsageError("missing required option --data");
-    const seqLen = numberOption(values, "seq-len", 2048, { integer: true, min: 2 });
+    const seqLen =
+      values["seq-len"] === undefined
+        ? undefined
+        : numberOption(values, "seq-len", 0, { integer: true, min: 2 });
     const batchSize = numberOption(values, "batch-size", 8, { integer: true, min: 1 });
     const lossDtype = values["loss-dtype"] ?? "f32";
     if (lossDtype !== "f32" && lossDtype !== "f16") {
@@ -126,7 +129,7 @@ export const command: Command = {
         unknown
       >;
       const maxPos = config.max_position_embeddings;
-      if (typeof maxPos === "number" && seqLen > maxPos) {
+      if (seqLen !== undefined && typeof maxPos === "number" && seqLen > maxPos) {
         process.stderr.write(
           `rho1 score: warning: --seq-len ${seqLen} exceeds the model's max_position_embeddings ${maxPos}\n`,
         );

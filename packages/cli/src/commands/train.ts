@@ -17,7 +17,8 @@ Continues pretraining a Hugging Face Llama/Mistral folder. Without a reference i
   --select-ratio R      fraction of tokens trained on, in (0, 1] (default 0.6 with a reference, else 1)
   --select-scope S      batch (rank over the whole batch, the paper; default) | sequence (per row)
   --text-column NAME    text field / column (default text)
-  --seq-len N           sequence length (default: the score store's, else 256)
+  --seq-len N           sequence length (default: the score store's, else the model's
+                        max_position_embeddings, at most 2048)
   --batch-size N        sequences per micro-batch (default 8)
   --grad-accum N        micro-batches per optimizer step (default 1)
   --lr X                peak learning rate (default 1e-4)
@@ -94,7 +95,7 @@ export const command: Command = {
       seqLen:
         values["seq-len"] === undefined
           ? undefined
-          : numberOption(values, "seq-len", 256, { integer: true, min: 2 }),
+          : numberOption(values, "seq-len", 0, { integer: true, min: 2 }),
       batchSize: numberOption(values, "batch-size", 8, int),
       gradAccum: numberOption(values, "grad-accum", 1, int),
       lr,
