@@ -1,8 +1,11 @@
-import { join } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { STORIES260K_DIR } from "@rho1/model-stories260k";
 
-/** The embedded default model of commands whose --model is optional (a real pretrained tiny Llama, vocab 512). */
-export const DEFAULT_MODEL = join(import.meta.dir, "../../../models/stories260K");
+/**
+ * The embedded default model of commands whose --model is optional (stories260K, a real pretrained tiny Llama,
+ * vocab 512), from @rho1/model-stories260k.
+ */
+export const DEFAULT_MODEL: string = STORIES260K_DIR;
 
 /** Bad usage of the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {

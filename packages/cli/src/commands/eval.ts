@@ -27,7 +27,7 @@ stop at "</s>", "\\n\\nQuestion:", "\\n\\nProblem:" or EOS, the harness's answer
 Writes DIR/<task>/samples.jsonl (idx, question, gold, pred, score, completion), DIR/<task>/metrics.json
 (num_samples, acc, timeout/empty counts, type_acc, and both graders' accuracies), DIR/summary.{json,md}.
 
-  --model DIR          Hugging Face folder (default: the embedded models/stories260K)
+  --model DIR          Hugging Face folder (default: the embedded stories260K, @rho1/model-stories260k)
   --tasks LIST         comma-separated: ${DATASET_NAMES.join(", ")} (math500 is the paper's MATH)
   --out DIR            output folder
   --num-test-sample N  a random sample of N records per task, exactly the records the harness's

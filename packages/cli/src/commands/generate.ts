@@ -6,7 +6,7 @@ const USAGE = `rho1 generate [--model DIR] (--prompt TEXT | --input-ids JSON) [o
 
 Continues a prompt with the model (greedy unless --temperature > 0), using a KV cache.
 
-  --model DIR           Hugging Face folder (default: the embedded models/stories260K)
+  --model DIR           Hugging Face folder (default: the embedded stories260K, @rho1/model-stories260k)
   --prompt TEXT         text, encoded with the model folder's tokenizer (BOS added as tokenizer_config says)
   --input-ids JSON      token ids instead: [1, 403, 407] or several prompts [[...], [...]] (batched)
   --max-new-tokens N    default 64; a row also stops when prompt + new tokens reach the model's
