@@ -5,7 +5,16 @@
  * them in declarations, so the .d.ts files get the same rewrite here; source maps are re-pointed at src/, which the
  * packages ship beside dist/.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { ROOT, workspacePackages } from "./packages.ts";
 
@@ -59,5 +68,7 @@ export function build(): string[] {
 if (import.meta.main) {
   const t0 = performance.now();
   const built = build();
-  console.log(`build: ${built.length} packages compiled to dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `build: ${built.length} packages compiled to dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }

@@ -37,7 +37,11 @@ export function readPackageJson(path: string): PackageJson {
 export function workspacePackages(): WorkspacePackage[] {
   const all = readdirSync(join(ROOT, "packages"))
     .filter((dir) => existsSync(join(ROOT, "packages", dir, "package.json")))
-    .map((dir) => ({ dir, path: join(ROOT, "packages", dir), json: readPackageJson(join(ROOT, "packages", dir)) }))
+    .map((dir) => ({
+      dir,
+      path: join(ROOT, "packages", dir),
+      json: readPackageJson(join(ROOT, "packages", dir)),
+    }))
     .filter((p) => !p.json.private);
   const byName = new Map(all.map((p) => [p.json.name, p]));
   const ordered: WorkspacePackage[] = [];

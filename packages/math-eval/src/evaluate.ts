@@ -157,11 +157,11 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
   try {
     for (const task of options.tasks) {
       const t0 = performance.now();
-      const records = selectRecords(
-        task,
-        loadDataset(dataDir, task, sampling ? undefined : options.limit),
-        { numTestSample: options.numTestSample, random, limit: options.limit },
-      );
+      const records = selectRecords(task, loadDataset(dataDir, task, sampling ? undefined : options.limit), {
+        numTestSample: options.numTestSample,
+        random,
+        limit: options.limit,
+      });
       const spec = loadPromptSpec(dataDir, task);
       const questions = records.map((r) => buildQuestion(task, r));
       const prompts = questions.map((q) => buildPrompt(spec, q));
