@@ -152,22 +152,24 @@ describe("rho1 eval (embedded stories260K)", () => {
   }, 240_000);
 
   test("--num-test-sample/--seed evaluate the records the harness samples, tasks sharing one generator", () => {
-    const fixture = JSON.parse(
+    // Python's selection over the full sets (seed 0, 7 per task, tasks in this order; gsm8k and math500 first).
+    const run = JSON.parse(
       readFileSync(join(ROOT, "packages/math-eval/fixtures/harness-sample.json"), "utf8"),
-    ).repo;
+    ).runs[0];
+    expect([run.seed, run.num_test_sample, ...run.tasks.slice(0, 2)]).toEqual([0, 7, "gsm8k", "math500"]);
     const out = join(tmp, "out-sample");
-    const args = ["eval", "--tasks", fixture.tasks.join(","), "--max-new-tokens", "1", "--num-test-sample"];
-    const { code } = rho1([...args, "3", "--seed", "0", "--data-dir", dataDir, "--out", out]);
+    const args = ["eval", "--tasks", "gsm8k,math500", "--max-new-tokens", "1", "--num-test-sample"];
+    const { code } = rho1([...args, "7", "--seed", "0", "--data-dir", dataDir, "--out", out]);
     expect(code).toBe(0);
-    for (const task of fixture.tasks) {
+    for (const task of ["gsm8k", "math500"]) {
       const samples = readFileSync(join(out, task, "samples.jsonl"), "utf8")
         .trim()
         .split("\n")
         .map((l) => JSON.parse(l));
-      expect(samples.map((s) => s.idx)).toEqual(fixture.selected[task]);
+      expect(samples.map((s) => s.idx)).toEqual(run.selected[task]);
     }
-    expect(rho1([...args, "6", "--data-dir", dataDir, "--out", out]).stderr).toContain(
-      "gsm8k: --num-test-sample 6 is larger than the dataset (5 records)",
+    expect(rho1([...args, "2000", "--data-dir", dataDir, "--out", out]).stderr).toContain(
+      "gsm8k: --num-test-sample 2000 is larger than the dataset (1319 records)",
     );
   }, 120_000);
 
