@@ -90,6 +90,24 @@ describe("tokenHeatmapHtml", () => {
     expect(tokenHeatmapHtml([doc])).toContain("≥ +3");
   });
 
+  test("categoryColors colours tokens by category, with a swatch legend and the category in the tooltip", () => {
+    const colors = { "H→L": "#1b9e77", "L→L": "#bbbbbb" };
+    const category = [null, "H→L", "L→L", "H→L", "L→L", "unknown", "L→L", "H→L"];
+    const out = tokenHeatmapHtml([{ ...doc, category }], { categoryColors: colors });
+    const tokens = [...out.matchAll(/<span class="(tok[^"]*)"([^>]*)>/g)].filter((m) =>
+      m[2].includes("title="),
+    );
+    expect(tokens[1][2]).toContain("background:#1b9e77");
+    expect(tokens[2][2]).toContain("background:#bbbbbb");
+    expect(tokens[5][2]).not.toContain("background"); // a category without a colour stays uncoloured
+    expect(tokens[1][2]).toContain("category H→L");
+    expect(out).toContain(">H→L</span>");
+    expect(out).not.toContain("excess loss = loss − reference loss");
+    expect(() => tokenHeatmapHtml([{ ...doc, category: ["H→L"] }], { categoryColors: colors })).toThrow(
+      "docs[0].category",
+    );
+  });
+
   test("mismatched lengths are a ReportError naming the field", () => {
     expect(() => tokenHeatmapHtml([{ ...doc, excess: [1, 2] }])).toThrow(ReportError);
     expect(() => tokenHeatmapHtml([{ ...doc, selected: [true] }])).toThrow(

@@ -17,6 +17,8 @@ export interface HeatmapDoc {
   refLoss?: ArrayLike<number>;
   /** Training-model loss of each token (tooltip only). */
   loss?: ArrayLike<number>;
+  /** A category per token (e.g. the paper's H→L / L→H / H→H / L→L); coloured by `categoryColors` when given. */
+  category?: ArrayLike<string | null>;
 }
 
 export interface HeatmapOptions {
@@ -30,6 +32,8 @@ export interface HeatmapOptions {
   id?: string;
   /** Show the legend and the "dim unselected" switch (default true). */
   legend?: boolean;
+  /** Colour tokens by `doc.category` with these colours (category → CSS colour) instead of by excess loss. */
+  categoryColors?: Record<string, string>;
 }
 
 function check(doc: HeatmapDoc, index: number, name: keyof HeatmapDoc, optional: boolean) {
@@ -56,6 +60,7 @@ function validate(docs: readonly HeatmapDoc[]) {
     check(doc, i, "selected", false);
     check(doc, i, "refLoss", true);
     check(doc, i, "loss", true);
+    check(doc, i, "category", true);
   });
 }
 
@@ -88,6 +93,7 @@ function tooltip(doc: HeatmapDoc, t: number, selected: boolean): string {
     if (doc.refLoss) parts.push(`ref ${formatNumber(doc.refLoss[t])}`);
     parts.push(`excess ${signed(excess)}`);
     lines.push(parts.join("  "));
+    if (doc.category?.[t]) lines.push(`category ${doc.category[t]}`);
     lines.push(selected ? "selected (trained on)" : "not selected (context only)");
   }
   return lines.join("\n");
@@ -128,8 +134,17 @@ export function heatmapLegendHtml(maxAbs: number): string {
 </div>`;
 }
 
+/** Legend of a categorical heat-map: one swatch per category. */
+function categoryLegendHtml(colors: Record<string, string>): string {
+  const keys = Object.entries(colors).map(
+    ([name, bg]) =>
+      `<span class="tok" style="background:${bg};color:${textColorOn(bg)}">${escapeHtml(name)}</span>`,
+  );
+  return `<div class="hm-legend"><div class="hm-keys">${keys.join(" ")} <span class="tok nos">no score</span> <span class="tok sel">selected</span> underlined</div></div>`;
+}
+
 /**
- * A heat-map of documents' tokens coloured by excess loss, selected tokens underlined, with a tooltip (title)
+ * A heat-map of documents' tokens coloured by excess loss (or by category, with `categoryColors`), selected tokens underlined, with a tooltip (title)
  * per token giving its numbers. Returns an HTML fragment styled by the CSS of `pageHtml`.
  */
 export function tokenHeatmapHtml(docs: readonly HeatmapDoc[], opts: HeatmapOptions = {}): string {
@@ -144,8 +159,9 @@ export function tokenHeatmapHtml(docs: readonly HeatmapDoc[], opts: HeatmapOptio
   const maxTokens = opts.maxTokens ?? 2000;
   const id = escapeHtml(opts.id ?? "hm");
   const parts: string[] = [`<section class="rho1-heatmap" id="${id}">`];
+  const colors = opts.categoryColors;
   if (opts.legend !== false) {
-    parts.push(heatmapLegendHtml(maxAbs));
+    parts.push(colors ? categoryLegendHtml(colors) : heatmapLegendHtml(maxAbs));
     parts.push(
       `<label class="hm-toggle"><input type="checkbox" id="${id}-dim"> dim unselected tokens</label>`,
     );
@@ -171,7 +187,11 @@ export function tokenHeatmapHtml(docs: readonly HeatmapDoc[], opts: HeatmapOptio
       if (special) classes.push("special");
       if (text === "") classes.push("part");
       let style = "";
-      if (Number.isFinite(excess)) {
+      const category = colors ? doc.category?.[t] : undefined;
+      if (colors && category && colors[category]) {
+        const bg = colors[category];
+        style = ` style="background:${bg};color:${textColorOn(bg)}"`;
+      } else if (!colors && Number.isFinite(excess)) {
         const bg = divergingColor(excess, maxAbs);
         style = ` style="background:${bg};color:${textColorOn(bg)}"`;
       }

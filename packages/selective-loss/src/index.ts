@@ -1,3 +1,4 @@
+export { CATEGORIES, type CategoryResult, type TokenCategory, tokenCategories } from "./categories.ts";
 export { SelectiveLossError } from "./errors.ts";
 export { type SelectionScope, selectionCount, selectTokens } from "./select.ts";
 export {

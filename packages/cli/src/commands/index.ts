@@ -1,4 +1,5 @@
 import type { Command } from "../command.ts";
+import { command as analyze } from "./analyze.ts";
 import { command as evaluate } from "./eval.ts";
 import { command as generate } from "./generate.ts";
 import { command as grade } from "./grade.ts";
@@ -24,4 +25,5 @@ export const commands: Command[] = [
   prompt,
   grade,
   report,
+  analyze,
 ];
