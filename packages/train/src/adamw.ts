@@ -11,6 +11,35 @@ export interface AdamWOptions {
   beta2?: number;
   eps?: number;
   weightDecay?: number;
+  /** Variables that get no weight decay (default: none, as torch.optim.AdamW(model.parameters())). */
+  noDecay?: (name: string) => boolean;
+}
+
+/**
+ * Parameter groups that can be left out of weight decay (`--weight-decay-exclude`). Hugging Face's Trainer leaves
+ * out norms and biases (`get_decay_parameter_names`); many pretraining recipes also leave out the embeddings.
+ */
+export const WEIGHT_DECAY_GROUPS = ["norms", "embeddings", "bias"] as const;
+export type WeightDecayGroup = (typeof WEIGHT_DECAY_GROUPS)[number];
+
+const GROUP_MEMBER: Record<WeightDecayGroup, (name: string) => boolean> = {
+  // input_layernorm, post_attention_layernorm, model.norm (RMSNorm weights)
+  norms: (name) => /(^|\.)[a-z_]*norm\.weight$/.test(name),
+  embeddings: (name) => name.endsWith("embed_tokens.weight"),
+  bias: (name) => name.endsWith(".bias"),
+};
+
+/** The noDecay predicate of a list of groups; an unknown group is a TrainError naming the valid ones. */
+export function noDecayOf(groups: readonly string[]): (name: string) => boolean {
+  for (const g of groups) {
+    if (!(WEIGHT_DECAY_GROUPS as readonly string[]).includes(g))
+      throw new TrainError(
+        `--weight-decay-exclude: expected a comma-separated subset of ${WEIGHT_DECAY_GROUPS.join(",")}, found "${g}"`,
+        "bad_option",
+      );
+  }
+  const members = groups.map((g) => GROUP_MEMBER[g as WeightDecayGroup]);
+  return (name) => members.some((m) => m(name));
 }
 
 /** Optimizer state as plain data: moments per variable name plus the step count (for checkpoints). */
@@ -35,6 +64,8 @@ export class AdamW {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
+  /** Variable names that get no weight decay. */
+  readonly noDecay: ReadonlySet<string>;
   private t = 0;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
@@ -62,6 +93,7 @@ export class AdamW {
         );
       }
     }
+    this.noDecay = new Set([...vars.keys()].filter((name) => opts.noDecay?.(name) ?? false));
     const prefix = `adamw${instances++}`;
     for (const [name, variable] of vars) {
       if (variable.dtype !== "float32") {
@@ -94,10 +126,11 @@ export class AdamW {
     this.t++;
     const step = this.t;
     const fused = tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined;
-    const { beta1, beta2, eps, weightDecay } = this;
+    const { beta1, beta2, eps } = this;
     for (const [name, param] of this.vars) {
       const grad = grads.get(name);
       if (!grad) continue;
+      const weightDecay = this.noDecay.has(name) ? 0 : this.weightDecay;
       if (grad.shape.join() !== param.shape.join()) {
         throw new TrainError(
           `AdamW: gradient for ${name} has shape [${grad.shape}], variable [${param.shape}]`,

@@ -1,4 +1,12 @@
-export { ADAMW_KERNEL, AdamW, type AdamWOptions, type AdamWState } from "./adamw.ts";
+export {
+  ADAMW_KERNEL,
+  AdamW,
+  type AdamWOptions,
+  type AdamWState,
+  noDecayOf,
+  WEIGHT_DECAY_GROUPS,
+  type WeightDecayGroup,
+} from "./adamw.ts";
 export {
   checkpointName,
   latestCheckpoint,

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import * as tf from "@tensorflow/tfjs-core";
-import { ADAMW_KERNEL, AdamW } from "./adamw.ts";
+import { ADAMW_KERNEL, AdamW, noDecayOf } from "./adamw.ts";
 import { clipGradNorm } from "./clip.ts";
 import { TrainError } from "./errors.ts";
 import { cosineSchedule } from "./schedule.ts";
@@ -57,6 +57,60 @@ describe("AdamW", () => {
       `AdamW path tested: ${tf.getKernel(ADAMW_KERNEL, "cpu") ? "native Rho1AdamW kernel" : "tfjs ops"}`,
     );
   });
+  test("--weight-decay-exclude: the excluded groups follow Adam without decay, the rest decay as before", () => {
+    const names = [
+      "model.embed_tokens.weight",
+      "model.layers.0.input_layernorm.weight",
+      "model.layers.0.post_attention_layernorm.weight",
+      "model.layers.0.self_attn.q_proj.weight",
+      "model.layers.0.self_attn.q_proj.bias",
+      "model.norm.weight",
+      "lm_head.weight",
+    ];
+    const excluded = (groups: string[]) => names.filter(noDecayOf(groups));
+    expect(excluded([])).toEqual([]);
+    expect(excluded(["norms"])).toEqual([names[1], names[2], names[5]]);
+    expect(excluded(["embeddings"])).toEqual([names[0]]);
+    expect(excluded(["bias"])).toEqual([names[4]]);
+    expect(excluded(["norms", "embeddings", "bias"])).toEqual([
+      names[0],
+      names[1],
+      names[2],
+      names[4],
+      names[5],
+    ]);
+    expect(() => noDecayOf(["norm"])).toThrow(
+      '--weight-decay-exclude: expected a comma-separated subset of norms,embeddings,bias, found "norm"',
+    );
+
+    const init = [0.5, -1.2, 3];
+    const grads = [
+      [0.1, -0.2, 0.3],
+      [-0.3, 0.05, 0.2],
+    ];
+    const o = { lr: 0.05, b1: 0.9, b2: 0.95, eps: 1e-8 };
+    const vars = new Map(names.map((n, i) => [n, tf.variable(tf.tensor1d(init), true, `wd-exclude-${i}`)]));
+    const opt = new AdamW(vars, {
+      lr: o.lr,
+      beta1: o.b1,
+      beta2: o.b2,
+      eps: o.eps,
+      weightDecay: 0.1,
+      noDecay: noDecayOf(["norms", "embeddings", "bias"]),
+    });
+    for (const g of grads) opt.step(new Map(names.map((n) => [n, tf.tensor1d(g)])));
+    const decayed = referenceAdamW([...init], grads, { ...o, wd: 0.1 });
+    const plain = referenceAdamW([...init], grads, { ...o, wd: 0 });
+    for (const name of names) {
+      const want = opt.noDecay.has(name) ? plain : decayed;
+      const got = Array.from(vars.get(name)?.dataSync() ?? []);
+      for (const [i, x] of got.entries()) expect(Math.abs(x - (want[i] as number))).toBeLessThan(1e-6);
+    }
+    expect([...opt.noDecay].sort()).toEqual(excluded(["norms", "embeddings", "bias"]).sort());
+    opt.dispose();
+    for (const v of vars.values()) v.dispose();
+  });
+
   test("state round-trips: a restored optimizer continues identically", () => {
     const mk = (name: string) => tf.variable(tf.tensor1d([1, 2, 3]), true, name);
     const a = mk("adamw-a");

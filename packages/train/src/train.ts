@@ -3,7 +3,7 @@ import { basename, join, resolve } from "node:path";
 import type { SelectionScope } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, defaultSeqLen, readConfig, setupBackend } from "@rho1/transformer";
-import { AdamW } from "./adamw.ts";
+import { AdamW, noDecayOf } from "./adamw.ts";
 import {
   checkpointName,
   latestCheckpoint,
@@ -53,6 +53,11 @@ export interface TrainOptions {
   /** Optimizer steps in the whole run (default 100). */
   steps?: number;
   weightDecay?: number;
+  /**
+   * Parameter groups without weight decay: any of "norms", "embeddings", "bias" (default none: plain
+   * torch.optim.AdamW(model.parameters()) decays every parameter; Hugging Face's Trainer leaves out norms and bias).
+   */
+  weightDecayExclude?: string[];
   /** Global gradient-norm clip (default 1; 0 turns it off). */
   clip?: number;
   beta1?: number;
@@ -139,6 +144,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     weightDecay: opts.weightDecay ?? 0.1,
   };
   if (opts.data.length === 0) throw new TrainError("--data: at least one file is required", "bad_option");
+  const decayExclude = [...new Set(opts.weightDecayExclude ?? [])].sort();
+  const noDecay = noDecayOf(decayExclude);
 
   await setupBackend();
   const tokenizer = await loadTokenizer(opts.modelDir);
@@ -178,6 +185,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     ...optimizerOptions,
     minLr,
     warmup,
+    // only when set, so checkpoints written before the option existed still resume
+    ...(decayExclude.length > 0 ? { weightDecayExclude: decayExclude } : {}),
   };
   const schedule = { lr, minLr, warmup, total: totalSteps };
 
@@ -201,7 +210,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       "bad_option",
     );
   }
-  const optimizer = new AdamW(model.variables, optimizerOptions);
+  const optimizer = new AdamW(model.variables, { ...optimizerOptions, noDecay });
   const sampler = new Sampler(source.numSequences, seed, opts.shuffle ?? true);
   let step = 0;
   let tokens = 0;

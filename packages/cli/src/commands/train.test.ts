@@ -58,6 +58,10 @@ test("usage errors exit 2 with one line", () => {
       /--batch-size expects an integer >= 1/,
     ],
     [["--model", "m", "--data", data, "--out", "x", "--ref-scores", "a", "--ref-model", "b"], /not both/],
+    [
+      ["--model", "m", "--data", data, "--out", "x", "--weight-decay-exclude", "norms,layernorm"],
+      /--weight-decay-exclude expects a comma-separated subset of norms,embeddings,bias, found "layernorm"/,
+    ],
   ] as const) {
     const r = rho1(...args);
     expect(r.code).toBe(2);

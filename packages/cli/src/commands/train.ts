@@ -1,4 +1,4 @@
-import { type TrainOptions, train } from "@rho1/train";
+import { type TrainOptions, train, WEIGHT_DECAY_GROUPS } from "@rho1/train";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `rho1 train --model DIR --data PATH... --out DIR [options]
@@ -25,7 +25,11 @@ Continues pretraining a Hugging Face Llama/Mistral folder. Without a reference i
   --min-lr X            final learning rate of the cosine schedule (default lr/10)
   --warmup N            linear warm-up steps (default 0)
   --steps N             optimizer steps (default 100)
-  --weight-decay X      AdamW decoupled weight decay (default 0.1); betas 0.9/0.95, eps 1e-8
+  --weight-decay X      AdamW decoupled weight decay (default 0.1); betas 0.9/0.95, eps 1e-8. By default
+                        every parameter decays, as plain torch.optim.AdamW(model.parameters()) does
+  --weight-decay-exclude LIST
+                        parameter groups without weight decay, comma-separated: norms (RMSNorm weights),
+                        embeddings (embed_tokens), bias. Hugging Face's Trainer excludes norms,bias
   --clip X              global gradient-norm clip (default 1; 0 = off)
   --seed S              data order seed (default 0)
   --save-every N        checkpoint every N steps (default: only at the end)
@@ -35,6 +39,20 @@ Continues pretraining a Hugging Face Llama/Mistral folder. Without a reference i
 Progress (step, loss, selected-token loss, tokens/s, ETA) goes to stderr. A NaN/Inf loss stops the run and
 names the step and batch; the last checkpoint is left intact.
 `;
+
+function weightDecayExcludeOption(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const groups = raw
+    .split(",")
+    .map((g) => g.trim())
+    .filter((g) => g !== "");
+  for (const g of groups)
+    if (!(WEIGHT_DECAY_GROUPS as readonly string[]).includes(g))
+      throw new UsageError(
+        `--weight-decay-exclude expects a comma-separated subset of ${WEIGHT_DECAY_GROUPS.join(",")}, found ${JSON.stringify(g)}`,
+      );
+  return groups;
+}
 
 export const command: Command = {
   name: "train",
@@ -58,6 +76,7 @@ export const command: Command = {
       warmup: { type: "string" },
       steps: { type: "string" },
       "weight-decay": { type: "string" },
+      "weight-decay-exclude": { type: "string" },
       clip: { type: "string" },
       seed: { type: "string" },
       "save-every": { type: "string" },
@@ -103,6 +122,7 @@ export const command: Command = {
       warmup: numberOption(values, "warmup", 0, { integer: true, min: 0 }),
       steps: numberOption(values, "steps", 100, int),
       weightDecay: numberOption(values, "weight-decay", 0.1, { min: 0 }),
+      weightDecayExclude: weightDecayExcludeOption(values["weight-decay-exclude"]),
       clip: numberOption(values, "clip", 1, { min: 0 }),
       seed: numberOption(values, "seed", 0, { integer: true, min: 0 }),
       saveEvery: numberOption(values, "save-every", 0, { integer: true, min: 0 }),
