@@ -61,6 +61,8 @@ export interface BatchGradients {
   stats: BatchStats;
   /** 0/1 selection per micro-batch, [batch·(time−1)]. */
   selected: Float32Array[];
+  /** The model's CE per position before this update, per micro-batch, [batch·(time−1)] (invalid positions too). */
+  tokenLoss: Float32Array[];
 }
 
 function validity(mb: MicroBatch): Float32Array {
@@ -180,6 +182,7 @@ export function batchGradients(
     const varList = [...model.variables.values()];
     const grads = new Map<string, tf.Tensor>();
     const selected: Float32Array[] = [];
+    const tokenLoss: Float32Array[] = [];
     let loss = 0;
     let ceSel = 0;
     let ceUnsel = 0;
@@ -192,6 +195,7 @@ export function batchGradients(
       let stats: ReturnType<typeof selectiveLoss>["stats"] | undefined;
       const { value, grads: g } = tf.variableGrads(() => {
         const { ce } = model.tokenLosses(t.ids, t.mask);
+        tokenLoss.push(Float32Array.from(ce.dataSync() as Float32Array));
         const r = selectiveLoss({
           ce,
           valid: validT,
@@ -238,6 +242,7 @@ export function batchGradients(
       grads,
       loss,
       selected,
+      tokenLoss,
       stats: {
         nValid: nValidAll,
         nSelected,

@@ -17,6 +17,8 @@ export interface StepMetrics {
   tokens_per_s: number;
   /** Global gradient norm before clipping. */
   grad_norm: number;
+  /** Mean excess loss (model CE − reference CE) over the batch's valid tokens; null without a reference. */
+  excess_loss: number | null;
 }
 
 /** Keeps metrics.jsonl lines up to `step` (a resumed run rewrites what came after its checkpoint). */

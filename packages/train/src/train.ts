@@ -77,6 +77,14 @@ export interface TrainOptions {
   progress?: NodeJS.WriteStream | null;
   /** Called after every step. */
   onStep?: (metrics: StepMetrics) => void;
+  /**
+   * Called with each optimizer batch before its update (step counts from 0): the micro-batches as trained on (ids,
+   * validity, reference losses) and the model's per-token CE on them. For inspection and alignment checks.
+   */
+  onBatch?: (
+    step: number,
+    batch: { micro: MicroBatch[]; tokenLoss: Float32Array[]; selected: Float32Array[] },
+  ) => void;
 }
 
 export interface TrainSummary {
@@ -277,6 +285,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         }
         throw error;
       }
+      opts.onBatch?.(step, { micro, tokenLoss: result.tokenLoss, selected: result.selected });
       let grads = result.grads;
       let norm: number;
       if (clip > 0) ({ grads, norm } = clipGradNorm(grads, clip));
@@ -308,6 +317,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         selected_tokens: selectedTokens,
         tokens_per_s: stepTokens / seconds,
         grad_norm: norm,
+        excess_loss: Number.isFinite(result.stats.meanExcess) ? result.stats.meanExcess : null,
       };
       appendMetrics(metricsPath, metrics);
       history.push(metrics);
