@@ -41,6 +41,7 @@ import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, setupBackend, tf } from "@rho1/transformer";
 import { selectTokens } from "@rho1/selective-loss";
 import { cosineSchedule } from "@rho1/train";
+import { writeFileAtomic } from "@rho1/io";
 import { ScoreStore } from "@rho1/reference-scorer";
 import { stripString } from "@rho1/math-eval";
 import { lossCurvesSvg } from "@rho1/report";
@@ -54,7 +55,7 @@ const [out] = model.generate([tok.encode("Once upon a time")], { maxNewTokens: 8
 const mask = selectTokens(new Float32Array([3, 1, 2, 0]), new Float32Array([1, 1, 1, 1]), 1, 4, 0.5, "batch");
 console.log(JSON.stringify({ names, text: tok.decode(out.ids), mask: Array.from(mask), lr: cosineSchedule(5, { lr: 1, minLr: 0, warmup: 10, total: 100 }),
   strip: stripString("18.00"), svg: lossCurvesSvg([{ name: "a", points: [[0, 1], [1, 0.5]] }], {}).startsWith("<svg"),
-  store: typeof ScoreStore.open, native: typeof nativeStatus, tf: tf.getBackend() }));
+  store: typeof ScoreStore.open, io: typeof writeFileAtomic, native: typeof nativeStatus, tf: tf.getBackend() }));
 `;
   await Bun.write(join(app, "smoke.ts"), smoke);
   const result = run(["bun", "smoke.ts"], app).trim();

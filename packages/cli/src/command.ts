@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { IoError, readJsonLines } from "@rho1/io";
 import { STORIES260K_DIR } from "@rho1/model-stories260k";
 
 /**
@@ -73,40 +74,6 @@ export function numberOption(
   return value;
 }
 
-/** Reads all of stdin as JSON lines (blank lines skipped); a malformed line is a UsageError naming its number. */
-export async function* readJsonLines(
-  stream: ReadableStream<Uint8Array> = Bun.stdin.stream(),
-): AsyncGenerator<unknown> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  let lineNumber = 0;
-  const parse = (line: string) => {
-    lineNumber++;
-    if (line.trim() === "") return undefined;
-    try {
-      return { value: JSON.parse(line) as unknown };
-    } catch {
-      throw new UsageError(`stdin line ${lineNumber}: not valid JSON: ${line.slice(0, 80)}`);
-    }
-  };
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value: chunk } = await reader.read();
-    if (done) break;
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline = buffered.indexOf("\n");
-    while (newline >= 0) {
-      const parsed = parse(buffered.slice(0, newline));
-      buffered = buffered.slice(newline + 1);
-      if (parsed) yield parsed.value;
-      newline = buffered.indexOf("\n");
-    }
-  }
-  buffered += decoder.decode();
-  const last = parse(buffered);
-  if (last) yield last.value;
-}
-
 /** Buffered stdout writer for JSON-lines output (one syscall per chunk, not per line). */
 export function jsonLinesWriter() {
   const writer = Bun.stdout.writer();
@@ -121,16 +88,21 @@ export function jsonLinesWriter() {
 }
 
 /**
- * The stdin -> stdout loop of the JSON-lines commands: transform(value, n) for the n-th record (1-based, blank
- * lines skipped), its result written as one line. Lines written before an error are flushed, then the error thrown.
+ * The stdin -> stdout loop of the JSON-lines commands: transform(value, line) for each record of stdin (`line` is
+ * its 1-based line number; blank lines are skipped), its result written as one line. A line that is not JSON is a
+ * UsageError naming it. Lines written before an error are flushed, then the error thrown.
  */
 export async function mapJsonLines(
-  transform: (value: unknown, n: number) => unknown | Promise<unknown>,
+  transform: (value: unknown, line: number) => unknown | Promise<unknown>,
+  stdin: ReadableStream<Uint8Array> = Bun.stdin.stream(),
 ): Promise<void> {
   const out = jsonLinesWriter();
-  let n = 0;
   try {
-    for await (const value of readJsonLines()) out.write(await transform(value, ++n));
+    for await (const { line, value } of readJsonLines(stdin, "stdin"))
+      out.write(await transform(value, line));
+  } catch (error) {
+    if (error instanceof IoError) throw new UsageError(error.message);
+    throw error;
   } finally {
     await out.close();
   }

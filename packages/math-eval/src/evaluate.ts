@@ -2,8 +2,9 @@
  * The eval loop of `math_eval.py` + `evaluate.py`: per dataset, prompts -> completions -> predictions ->
  * verdicts; writes the samples (JSON lines) and the metrics JSON per dataset, and an overall summary.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseJsonLines, writeFileAtomic } from "@rho1/io";
 import { buildQuestion, type DataRecord, type DatasetName, evalGold } from "./datasets.ts";
 import type { Generator } from "./generator.ts";
 import { cleanCompletion, extractPrediction, type GraderKind } from "./grade.ts";
@@ -26,19 +27,11 @@ export function loadDataset(dataDir: string, dataset: DatasetName, limit?: numbe
     throw new EvalDataError(`${file}: cannot read dataset: ${(error as Error).message}`);
   }
   const out: DataRecord[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.trim() === "") continue;
+  for (const { line, value } of parseJsonLines(text, file)) {
     if (limit !== undefined && out.length >= limit) break;
-    try {
-      const value = JSON.parse(line) as unknown;
-      if (value === null || typeof value !== "object" || Array.isArray(value))
-        throw new Error("not an object");
-      out.push(value as DataRecord);
-    } catch (error) {
-      throw new EvalDataError(`${file}:${i + 1}: expected a JSON object, ${(error as Error).message}`);
-    }
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      throw new EvalDataError(`${file}:${line}: expected a JSON object, found ${JSON.stringify(value)}`);
+    out.push(value as DataRecord);
   }
   return out;
 }
@@ -132,12 +125,6 @@ export interface EvalSummary {
   table: string;
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 function accuracy(scores: boolean[]): number {
   if (scores.length === 0) return 0;
   return pyRound1((scores.filter(Boolean).length / scores.length) * 100);
@@ -229,11 +216,11 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
       }
       const dir = join(options.outDir, task);
       mkdirSync(dir, { recursive: true });
-      writeAtomic(
+      writeFileAtomic(
         join(dir, "samples.jsonl"),
         samples.map((s) => JSON.stringify(s)).join("\n") + (samples.length ? "\n" : ""),
       );
-      writeAtomic(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+      writeFileAtomic(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
       metricsByTask[task] = metrics;
       log(
         `${task}: acc ${metrics.acc} (${grader}); harness ${metrics.acc_harness}, strict ${metrics.acc_strict}`,
@@ -247,11 +234,11 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
   const average = values.length ? pyRound1(values.reduce((a, b) => a + b, 0) / values.length) : 0;
   const table = formatTable(accuracies, average);
   mkdirSync(options.outDir, { recursive: true });
-  writeAtomic(
+  writeFileAtomic(
     join(options.outDir, "summary.json"),
     `${JSON.stringify({ grader, accuracies, average, metrics: metricsByTask }, null, 2)}\n`,
   );
-  writeAtomic(join(options.outDir, "summary.md"), `${table}\n`);
+  writeFileAtomic(join(options.outDir, "summary.md"), `${table}\n`);
   return { accuracies, average, metrics: metricsByTask, table };
 }
 

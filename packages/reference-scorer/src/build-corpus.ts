@@ -4,7 +4,7 @@
  * are compressed with Bun's built-in libzstd / zlib through its `compressors` hook (the reader decodes them
  * with the independent fzstd / gunzip of hyparquet-compressors, so a round trip checks both sides).
  */
-import { rename } from "node:fs/promises";
+import { readJsonLines, writeFileAtomic } from "@rho1/io";
 import { parquetWriteBuffer } from "hyparquet-writer";
 
 export interface OwmRow {
@@ -55,9 +55,7 @@ export async function writeOwmParquet(
     compressors: parquetCompressors,
     rowGroupSize,
   });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await Bun.write(tmp, buffer);
-  await rename(tmp, path);
+  writeFileAtomic(path, new Uint8Array(buffer));
   return buffer.byteLength;
 }
 
@@ -69,20 +67,19 @@ export async function writeOwmParquet(
 export async function owmRowsFromJsonl(path: string, limit = Number.POSITIVE_INFINITY): Promise<OwmRow[]> {
   const name = path.split("/").pop() ?? path;
   const rows: OwmRow[] = [];
-  const lines = (await Bun.file(path).text()).split("\n");
-  for (let i = 0; i < lines.length && rows.length < limit; i++) {
-    if (lines[i].trim() === "") continue;
-    const record = JSON.parse(lines[i]) as Record<string, unknown>;
+  for await (const { line, value } of readJsonLines(path)) {
+    if (rows.length >= limit) break;
+    const record = value as Record<string, unknown>;
     const text =
       typeof record.text === "string"
         ? record.text
         : typeof record.question === "string"
           ? `${record.question}\n${String(record.answer ?? "")}`
           : `${String(record.problem ?? "")}\n${String(record.solution ?? "")}`;
-    const meta: Record<string, unknown> = { source: name, line: i + 1 };
+    const meta: Record<string, unknown> = { source: name, line };
     if (typeof record.type === "string") meta.subject = record.type;
     if (typeof record.level === "string") meta.level = record.level;
-    rows.push({ url: `file://${name}#L${i + 1}`, text, date: "", metadata: JSON.stringify(meta) });
+    rows.push({ url: `file://${name}#L${line}`, text, date: "", metadata: JSON.stringify(meta) });
   }
   return rows;
 }

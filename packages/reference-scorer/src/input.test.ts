@@ -132,9 +132,23 @@ describe("JSON lines", () => {
     await writeFile(path, '{"text":"a"}\n{"body":"b"}\n');
     const error = await allTexts(path).catch((e) => e);
     expect(error.code).toBe("missing_column");
-    expect(error.message).toContain(`${path}: line at byte 13 has no field 'text'`);
+    expect(error.message).toContain(`${path}: line 2 has no field 'text'`);
     await writeFile(path, '{"text":"a"}\n{"text":\n');
-    expect((await allTexts(path).catch((e) => e)).code).toBe("corrupt_input");
+    const bad = await allTexts(path).catch((e) => e);
+    expect(bad.code).toBe("corrupt_input");
+    expect(bad.message).toBe(`${path}: line 2 is not valid JSON: {"text":`);
+  });
+
+  test("errors in a later chunk name the line of the file, blank lines counted", async () => {
+    const path = join(dir, "chunks.jsonl");
+    await writeFile(path, '{"text":"aaaa"}\n\n{"text":"bbbb"}\n{"text":"cccc"}\n{"text":7}\n');
+    const [file] = await planInputs([path], "text", 20);
+    expect(file.units.length).toBeGreaterThan(2);
+    const error = await (async () => {
+      for (const unit of file.units) await readUnitTexts(file, unit);
+    })().catch((e) => e);
+    expect(error.code).toBe("bad_text");
+    expect(error.message).toBe(`${path}: line 5: field 'text' is number, expected a string`);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { IoError, parseJsonLines } from "@rho1/io";
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { ScoreError } from "./errors.ts";
@@ -230,38 +231,43 @@ async function readJsonlUnit(
   const lastNewline = bytes.indexOf(NEWLINE, unit.end - 1 - from);
   const stop = lastNewline < 0 ? bytes.length : lastNewline;
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes.subarray(first, stop));
+  // Line numbers within the unit; the file line is found by counting newlines before it, on the error path only.
+  const fileLine = async (line: number) => line + (await countNewlines(file.path, from + first));
   const out: Record<string, unknown>[] = [];
-  let offset = from + first;
-  for (const line of text.split("\n")) {
-    const at = offset;
-    offset += Buffer.byteLength(line) + 1;
-    if (line.trim() === "") continue;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch {
-      throw new ScoreError("corrupt_input", `line at byte ${at} is not valid JSON: ${line.slice(0, 60)}`, {
-        file: file.path,
-      });
-    }
-    const value = (record as Record<string, unknown> | null)?.[textColumn];
-    if (value === undefined) {
-      throw new ScoreError("missing_column", `line at byte ${at} has no field '${textColumn}'`, {
-        file: file.path,
-      });
-    }
-    if (value !== null && typeof value !== "string") {
-      throw new ScoreError(
-        "bad_text",
-        `line at byte ${at}: field '${textColumn}' is ${typeof value}, expected a string`,
-        {
+  try {
+    for (const { line, value: record } of parseJsonLines(text, file.path)) {
+      const value = (record as Record<string, unknown> | null)?.[textColumn];
+      if (value === undefined) {
+        throw new ScoreError("missing_column", `line ${await fileLine(line)} has no field '${textColumn}'`, {
           file: file.path,
-        },
-      );
+        });
+      }
+      if (value !== null && typeof value !== "string") {
+        throw new ScoreError(
+          "bad_text",
+          `line ${await fileLine(line)}: field '${textColumn}' is ${typeof value}, expected a string`,
+          { file: file.path },
+        );
+      }
+      out.push(record as Record<string, unknown>);
     }
-    out.push(record as Record<string, unknown>);
+  } catch (error) {
+    if (!(error instanceof IoError)) throw error;
+    const line = await fileLine(error.details.line as number);
+    const why = error.message.slice(error.message.indexOf("not valid JSON"));
+    throw new ScoreError("corrupt_input", `line ${line} is ${why}`, { file: file.path });
   }
   return out;
+}
+
+/** Newlines in the first `end` bytes of a file, streamed. */
+async function countNewlines(path: string, end: number): Promise<number> {
+  let count = 0;
+  const reader = Bun.file(path).slice(0, end).stream().getReader();
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    for (let at = read.value.indexOf(NEWLINE); at >= 0; at = read.value.indexOf(NEWLINE, at + 1)) count++;
+  }
+  return count;
 }
 
 export interface TextDocument {

@@ -5,6 +5,7 @@
  */
 import { copyFile, link, mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { writeFileAtomic } from "@rho1/io";
 import { ScoreError } from "./errors.ts";
 import {
   buildManifest,
@@ -15,7 +16,6 @@ import {
   specOf,
   unitFileName,
 } from "./manifest.ts";
-import { writeFileAtomic } from "./unit-file.ts";
 
 export async function mergeScores(dirs: string[], outDir?: string): Promise<ScoreManifest> {
   if (dirs.length === 0) throw new ScoreError("bad_option", "merge needs at least one store");
@@ -76,6 +76,6 @@ export async function mergeScores(dirs: string[], outDir?: string): Promise<Scor
     await link(from, to).catch(() => copyFile(from, to));
   }
   const manifest = await buildManifest(out, spec, order, null);
-  writeFileAtomic(join(out, "manifest.json"), new TextEncoder().encode(manifestJson(manifest)));
+  writeFileAtomic(join(out, "manifest.json"), manifestJson(manifest));
   return manifest;
 }

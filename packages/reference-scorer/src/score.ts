@@ -8,6 +8,7 @@
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "@rho1/io";
 import { MAX_DEFAULT_SEQ_LEN } from "@rho1/transformer";
 import { ScoreError } from "./errors.ts";
 import {
@@ -34,7 +35,7 @@ import {
 import { hashModelDir, loadCorpusTokenizer, loadModelScorer, type TokenScorer } from "./model.ts";
 import { type CorpusTokenizer, packDocuments, padIdOf } from "./pack.ts";
 import { ProgressReporter, type ProgressSink, stderrSink } from "./progress.ts";
-import { encodeUnit, type LossDtype, mapUnit, UNIT_VERSION, writeFileAtomic } from "./unit-file.ts";
+import { encodeUnit, type LossDtype, mapUnit, UNIT_VERSION } from "./unit-file.ts";
 
 export interface ScoreCorpusOptions {
   modelDir: string;
@@ -208,7 +209,7 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
       );
     }
   } else {
-    writeFileAtomic(runPath, new TextEncoder().encode(runJson));
+    writeFileAtomic(runPath, runJson);
   }
   await removeStaleTemps(outDir);
 
@@ -270,9 +271,9 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
     units.map((u) => ({ file: u.fileIndex, index: u.index })),
     shard,
   );
-  writeFileAtomic(join(outDir, "manifest.json"), new TextEncoder().encode(manifestJson(manifest)), () =>
-    killPoint("manifest-tmp"),
-  );
+  writeFileAtomic(join(outDir, "manifest.json"), manifestJson(manifest), {
+    beforeRename: () => killPoint("manifest-tmp"),
+  });
   killPoint("manifest-done");
   await rm(runPath, { force: true });
   return manifest;
@@ -329,7 +330,9 @@ async function scoreUnit(file: InputFile, unit: InputUnit, path: string, ctx: Un
     ctx.onBatch(tokens, (s + batch) / packed.numSequences);
   }
   t0 = performance.now();
-  writeFileAtomic(path, encodeUnit(packed, loss, ctx.lossDtype, texts.length), () => killPoint("unit-tmp"));
+  writeFileAtomic(path, encodeUnit(packed, loss, ctx.lossDtype, texts.length), {
+    beforeRename: () => killPoint("unit-tmp"),
+  });
   ctx.timings.write += performance.now() - t0;
   killPoint("unit-done");
   return { documents: packed.numDocuments, tokens: packed.tokens };

@@ -13,7 +13,6 @@
  *       u32 lengths[S]                   real tokens of row s (a prefix; the rest is padding)
  *       u32 docs[D * 3]                  (row, position, token count) of each document
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { ScoreError } from "./errors.ts";
 import type { PackedUnit } from "./pack.ts";
 
@@ -71,21 +70,6 @@ export function encodeUnit(
   new Uint32Array(bytes.buffer, layout.lengthsOffset, packed.lengths.length).set(packed.lengths);
   new Uint32Array(bytes.buffer, layout.docsOffset, packed.docs.length).set(packed.docs);
   return bytes;
-}
-
-/** Atomic, durable write: `<path>.tmp-<pid>`, fsync, rename. `beforeRename` is a test hook (kill points). */
-export function writeFileAtomic(path: string, bytes: Uint8Array, beforeRename?: () => void): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
-  try {
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  beforeRename?.();
-  renameSync(tmp, path);
 }
 
 export interface UnitView {

@@ -1,19 +1,5 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { writeFileAtomic } from "@rho1/io";
 import { ReportError } from "./errors.ts";
-
-/** Writes text atomically: `<path>.tmp-<pid>` then rename, so a reader never sees a half-written file. */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}
 
 /** Writes an SVG document (e.g. from `lossCurvesSvg`) as a standalone .svg file, with an XML declaration. */
 export async function writeSvg(path: string, svg: string): Promise<void> {
@@ -25,7 +11,7 @@ export async function writeSvg(path: string, svg: string): Promise<void> {
       JSON.stringify(body.slice(0, 40)),
     );
   }
-  await writeAtomic(path, `<?xml version="1.0" encoding="UTF-8"?>\n${body}\n`);
+  writeFileAtomic(path, `<?xml version="1.0" encoding="UTF-8"?>\n${body}\n`, { mkdir: true });
 }
 
 /** Writes an HTML page (e.g. from `reportHtml`). */
@@ -37,5 +23,5 @@ export async function writeHtml(path: string, html: string): Promise<void> {
       JSON.stringify(html.slice(0, 40)),
     );
   }
-  await writeAtomic(path, html);
+  writeFileAtomic(path, html, { mkdir: true });
 }

@@ -1,14 +1,6 @@
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "@rho1/io";
 import { INDEX_FILE, SINGLE_FILE } from "./checkpoint.ts";
 import { type Dtype, dtypeRank, dtypeSize, isDtype } from "./dtype.ts";
 import { SafetensorsError, show } from "./errors.ts";
@@ -146,24 +138,11 @@ export function serializeToBytes(tensors: TensorsToWrite, metadata?: Record<stri
   return out;
 }
 
-/** Writes chunks to `<path>.tmp-<pid>`, fsyncs, then renames over `path`: readers never see a partial file. */
-export function writeAtomic(path: string, chunks: Uint8Array[]): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  let fd: number | undefined;
+/** `writeFileAtomic` with its failures reported as a SafetensorsError naming the file. */
+function writeAtomic(path: string, chunks: Uint8Array[]): void {
   try {
-    fd = openSync(tmp, "w");
-    for (const chunk of chunks) {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
+    writeFileAtomic(path, chunks);
   } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    if (error instanceof SafetensorsError) throw error;
     throw new SafetensorsError("io_error", path, `cannot write: ${(error as Error).message}`);
   }
 }

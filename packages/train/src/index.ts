@@ -15,14 +15,7 @@ export {
   type TrainerState,
 } from "./checkpoint.ts";
 export { clipGradNorm } from "./clip.ts";
-export {
-  expandDataPaths,
-  packText,
-  readTexts,
-  type Sequence,
-  type SequenceSource,
-  scoredSource,
-} from "./data.ts";
+export { packText, type Sequence, type SequenceSource, scoredSource } from "./data.ts";
 export { TrainError } from "./errors.ts";
 export {
   type BatchGradients,

@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { parseJsonLines, writeFileAtomic } from "@rho1/io";
 
 /** One line of metrics.jsonl. */
 export interface StepMetrics {
@@ -24,23 +25,15 @@ export interface StepMetrics {
 /** Keeps metrics.jsonl lines up to `step` (a resumed run rewrites what came after its checkpoint). */
 export function truncateMetrics(path: string, step: number): StepMetrics[] {
   if (!existsSync(path)) return [];
-  const kept = readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as StepMetrics)
+  const kept = [...parseJsonLines(readFileSync(path, "utf8"), path)]
+    .map((record) => record.value as StepMetrics)
     .filter((m) => m.step <= step);
-  writeAtomic(path, kept.map((m) => `${JSON.stringify(m)}\n`).join(""));
+  writeFileAtomic(path, kept.map((m) => `${JSON.stringify(m)}\n`).join(""));
   return kept;
 }
 
 export function appendMetrics(path: string, m: StepMetrics): void {
   appendFileSync(path, `${JSON.stringify(m)}\n`);
-}
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 const escapeHtml = (s: string) =>
@@ -109,7 +102,7 @@ ${lines}
 }
 
 export function writeLossCurves(path: string, metrics: StepMetrics[], title: string): void {
-  writeAtomic(path, lossCurvesHtml(metrics, title));
+  writeFileAtomic(path, lossCurvesHtml(metrics, title));
 }
 
 /** One updating progress line on a terminal (\r), plain lines otherwise. */

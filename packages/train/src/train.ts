@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { expandInputs, ScoreStore } from "@rho1/reference-scorer";
 import type { SelectionScope } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, defaultSeqLen, readConfig, setupBackend } from "@rho1/transformer";
@@ -12,7 +13,7 @@ import {
   type TrainerState,
 } from "./checkpoint.ts";
 import { clipGradNorm } from "./clip.ts";
-import { expandDataPaths, packText, type ScoreStoreLike, type SequenceSource, scoredSource } from "./data.ts";
+import { packText, type SequenceSource, scoredSource } from "./data.ts";
 import { TrainError } from "./errors.ts";
 import { batchGradients, type MicroBatch } from "./gradients.ts";
 import {
@@ -112,15 +113,6 @@ function positive(name: string, value: number, integer: boolean, min = 1): numbe
   return value;
 }
 
-async function openScoreStore(dir: string): Promise<ScoreStoreLike> {
-  const scorer = (await import("@rho1/reference-scorer")) as {
-    ScoreStore?: { open(dir: string): ScoreStoreLike };
-  };
-  if (!scorer.ScoreStore)
-    throw new TrainError("@rho1/reference-scorer does not export ScoreStore", "missing_dependency");
-  return scorer.ScoreStore.open(dir);
-}
-
 /** The `rho1 train` loop: plain causal LM, or Selective Language Modeling with precomputed scores or a reference model. */
 export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
@@ -157,10 +149,10 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
 
   await setupBackend();
   const tokenizer = await loadTokenizer(opts.modelDir);
-  const dataFiles = await expandDataPaths(opts.data);
+  const dataFiles = await expandInputs(opts.data);
   let source: SequenceSource;
   if (opts.refScores) {
-    const store = await openScoreStore(opts.refScores);
+    const store = ScoreStore.open(opts.refScores);
     source = await scoredSource(store, opts.refScores, {
       tokenizerHash: tokenizer.hash,
       seqLen: opts.seqLen,

@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
+import { writeFileAtomic } from "@rho1/io";
 import { float32ToBf16, type TensorToWrite, writeCheckpoint } from "@rho1/safetensors";
 import type { CausalLMCore } from "./model.ts";
 
@@ -54,14 +55,14 @@ export async function saveModel(
   if (!v5 || "torch_dtype" in config) config.torch_dtype = torchName;
   config.tie_word_embeddings = model.config.tieWordEmbeddings;
   if (!Array.isArray(config.architectures)) config.architectures = [model.config.architecture];
-  writeAtomic(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  writeFileAtomic(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
 
   const copies: [string, string][] = [];
   if (opts.sourceDir) copies.push([opts.sourceDir, "generation_config.json"]);
   if (opts.tokenizerDir) for (const f of TOKENIZER_FILES) copies.push([opts.tokenizerDir, f]);
   for (const [from, file] of copies) {
     const src = join(from, file);
-    if (existsSync(src) && join(dir, file) !== src) writeAtomic(join(dir, file), readFileSync(src));
+    if (existsSync(src) && join(dir, file) !== src) writeFileAtomic(join(dir, file), readFileSync(src));
   }
   if (
     opts.tokenizerDir &&
@@ -70,10 +71,4 @@ export async function saveModel(
   ) {
     throw new Error(`save: ${opts.tokenizerDir} has no tokenizer.json or tokenizer.model to copy`);
   }
-}
-
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }

@@ -49,7 +49,7 @@ describe("rho1 prompt", () => {
     expect(rho1(["prompt", "--dataset", "gsm9k"], "").code).toBe(2);
     const bad = rho1(["prompt", "--dataset", "gsm8k"], '{"nope": 1}\n');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("stdin line 1");
+    expect(bad.stderr).toContain("stdin:1: expected");
   });
 });
 

@@ -33,7 +33,7 @@ export const command: Command = {
         const completion = (line as { completion?: unknown }).completion;
         if (typeof completion !== "string")
           throw new UsageError(
-            `stdin line ${n}: "completion" expected a string, found ${JSON.stringify(completion)}`,
+            `stdin:${n}: "completion" expected a string, found ${JSON.stringify(completion)}`,
           );
         const pred = extractPrediction(dataset, completion, grader);
         const gold = evalGold(dataset, record);

@@ -31,7 +31,7 @@ export function recordOf(line: unknown, n: number): DataRecord {
   const record = (line as { record?: unknown } | null)?.record;
   if (record === null || typeof record !== "object" || Array.isArray(record))
     throw new UsageError(
-      `stdin line ${n}: expected {"record": {...}}, found ${JSON.stringify(line)?.slice(0, 80)}`,
+      `stdin:${n}: expected {"record": {...}}, found ${JSON.stringify(line)?.slice(0, 80)}`,
     );
   return record as DataRecord;
 }

@@ -62,7 +62,7 @@ test("usage errors exit 2 with one line; bad input exits 1 naming the file", () 
   writeFileSync(bad, '{"body": "no text field"}\n');
   const r = rho1("--model", STORIES, "--data", bad, "--out", join(tmp, "bad-out"), "--seq-len", "16");
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain(`ScoreError: ${bad}: line at byte 0 has no field 'text'`);
+  expect(r.stderr).toContain(`ScoreError: ${bad}: line 1 has no field 'text'`);
 });
 
 test("score export writes the store as parquet; a bad --format is a usage error", () => {

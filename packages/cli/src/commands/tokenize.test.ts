@@ -64,9 +64,9 @@ test("bad usage and bad input: one line, exit 2; missing folder: exit 1 naming i
   expect(unknown.code).toBe(2);
   expect(unknown.stderr.trim().split("\n").length).toBe(1);
 
-  const notText = rho1('{"text": "ok"}\n{"txt": 1}\n', "--tokenizer", STORIES);
+  const notText = rho1('{"text": "ok"}\n\n{"txt": 1}\n', "--tokenizer", STORIES);
   expect(notText.code).toBe(2);
-  expect(notText.stderr).toBe('rho1 tokenize: stdin record 2: expected {"text": string}, found {"txt":1}\n');
+  expect(notText.stderr).toBe('rho1 tokenize: stdin:3: expected {"text": string}, found {"txt":1}\n');
   // Records before the bad one were already written.
   const ok = (await loadTokenizer(STORIES)).encode("ok");
   expect(ok).toEqual([1, 334, 433]);
@@ -74,7 +74,7 @@ test("bad usage and bad input: one line, exit 2; missing folder: exit 1 naming i
 
   const badJson = rho1('{"text": \n', "--tokenizer", STORIES);
   expect(badJson.code).toBe(2);
-  expect(badJson.stderr).toContain("stdin line 1: not valid JSON");
+  expect(badJson.stderr).toContain("stdin:1: not valid JSON");
 
   const noFolder = rho1("", "--tokenizer", "/nonexistent/tok");
   expect(noFolder.code).toBe(1);

@@ -23,11 +23,11 @@ export const command: Command = {
     const dir = requireOption(values, "tokenizer");
     const addSpecialTokens = values["no-special"] !== true;
     const tokenizer = await loadTokenizer(dir);
-    await mapJsonLines((value, record) => {
+    await mapJsonLines((value, line) => {
       const text = (value as { text?: unknown } | null)?.text;
       if (value === null || typeof value !== "object" || Array.isArray(value) || typeof text !== "string") {
         throw new UsageError(
-          `stdin record ${record}: expected {"text": string}, found ${JSON.stringify(value).slice(0, 80)}`,
+          `stdin:${line}: expected {"text": string}, found ${JSON.stringify(value).slice(0, 80)}`,
         );
       }
       return { ids: tokenizer.encode(text, { addSpecialTokens }) };

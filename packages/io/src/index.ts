@@ -1,0 +1,3 @@
+export { type AtomicWriteOptions, writeFileAtomic } from "./atomic.ts";
+export { IoError, Rho1Error } from "./error.ts";
+export { type JsonLine, parseJsonLines, readJsonLines } from "./json-lines.ts";
