@@ -45,4 +45,4 @@ export {
   selectDocuments,
 } from "./select-documents.ts";
 export { type ScoredSequence, ScoreStore } from "./store.ts";
-export { decodeUnit, type LossDtype, mapUnit, type UnitView, writeFileAtomic } from "./unit-file.ts";
+export { decodeUnit, type LossDtype, mapUnit, type UnitView } from "./unit-file.ts";

@@ -1,5 +1,6 @@
 import { basename, join } from "node:path";
-import { loadModelScorer, ScoreStore, writeFileAtomic } from "@rho1/reference-scorer";
+import { writeFileAtomic } from "@rho1/io";
+import { loadModelScorer, ScoreStore } from "@rho1/reference-scorer";
 import { type Chart, type HeatmapDoc, reportHtml, type Table, writeHtml } from "@rho1/report";
 import { CATEGORIES, selectTokens, type TokenCategory, tokenCategories } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
