@@ -1,3 +1,11 @@
+export {
+  excessLoss,
+  type LossPart,
+  selectionDenominator,
+  selectParts,
+  selectSequences,
+  targetValidity,
+} from "./batch.ts";
 export { CATEGORIES, type CategoryResult, type TokenCategory, tokenCategories } from "./categories.ts";
 export { SelectiveLossError } from "./errors.ts";
 export { type SelectionScope, selectionCount, selectTokens } from "./select.ts";
@@ -8,5 +16,11 @@ export {
   type SelectiveLossResult,
   selectiveLoss,
 } from "./selective-loss.ts";
-export { type HistogramOptions, histogram, type SelectionStats, selectionStats } from "./stats.ts";
+export {
+  combineStats,
+  type HistogramOptions,
+  histogram,
+  type SelectionStats,
+  selectionStats,
+} from "./stats.ts";
 export { tokenLosses } from "./token-losses.ts";

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { excessLoss } from "./batch.ts";
 import { SelectiveLossError } from "./errors.ts";
 import { checkRatio, type SelectionScope, selectTokens } from "./select.ts";
 import { type HistogramOptions, type SelectionStats, selectionStats } from "./stats.ts";
@@ -24,9 +25,11 @@ export interface SelectiveLossInput {
   referenceModel?: ReferenceModel;
   inputIds?: tf.Tensor2D;
   attentionMask?: tf.Tensor2D;
-  /** A selection made elsewhere (e.g. over all micro-batches of an accumulated batch): skips the ranking. */
+  /** A selection made over a larger batch this one is part of (`selectParts` over all micro-batches): skips the
+   *  ranking here. */
   selected?: Float32Array;
-  /** Divide the selected CE sum by this instead of this batch's selected count (accumulation: the whole batch's). */
+  /** Divide the selected CE sum by this instead of this batch's selected count: the whole batch's
+   *  (`selectionDenominator`), so that micro-batch losses add up to the batch loss. */
   denominator?: number;
   histogram?: HistogramOptions;
 }
@@ -84,8 +87,7 @@ export function selectiveLoss(input: SelectiveLossInput): SelectiveLossResult {
 
   const ceData = floats(ce);
   const validData = floats(valid);
-  const excess = new Float32Array(n);
-  for (let i = 0; i < n; i++) excess[i] = validData[i] !== 0 ? (ceData[i] as number) - (ref[i] as number) : 0;
+  const excess = excessLoss({ rows: B, ce: ceData, ref, valid: validData });
 
   let selectedData = input.selected;
   if (selectedData) {

@@ -93,3 +93,35 @@ export function selectionStats(
     histogram: histogram(validExcess, histogramOptions),
   };
 }
+
+/** The counts and means of a batch from the stats of its parts (micro-batches), weighted by token counts; meanCe is
+ *  the mean CE over all valid tokens. */
+export function combineStats(
+  parts: SelectionStats[],
+): Omit<SelectionStats, "histogram"> & { meanCe: number } {
+  let nValid = 0;
+  let nSelected = 0;
+  let ceSel = 0;
+  let ceUnsel = 0;
+  let exAll = 0;
+  let exSel = 0;
+  for (const s of parts) {
+    nValid += s.nValid;
+    nSelected += s.nSelected;
+    if (s.nSelected) ceSel += s.meanCeSelected * s.nSelected;
+    if (s.nValid > s.nSelected) ceUnsel += s.meanCeUnselected * (s.nValid - s.nSelected);
+    if (s.nValid) exAll += s.meanExcess * s.nValid;
+    if (s.nSelected) exSel += s.meanExcessSelected * s.nSelected;
+  }
+  const nUnsel = nValid - nSelected;
+  return {
+    nValid,
+    nSelected,
+    selectedFraction: nValid ? nSelected / nValid : 0,
+    meanCeSelected: nSelected ? ceSel / nSelected : Number.NaN,
+    meanCeUnselected: nUnsel ? ceUnsel / nUnsel : Number.NaN,
+    meanExcess: nValid ? exAll / nValid : Number.NaN,
+    meanExcessSelected: nSelected ? exSel / nSelected : Number.NaN,
+    meanCe: (ceSel + ceUnsel) / nValid,
+  };
+}

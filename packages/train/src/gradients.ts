@@ -1,10 +1,13 @@
 import {
+  combineStats,
   type ReferenceModel,
   referenceLosses,
   type SelectionScope,
-  selectionCount,
+  type SelectionStats,
+  selectionDenominator,
   selectiveLoss,
-  selectTokens,
+  selectParts,
+  targetValidity,
 } from "@rho1/selective-loss";
 import * as tf from "@tensorflow/tfjs-core";
 import { TrainError } from "./errors.ts";
@@ -65,18 +68,6 @@ export interface BatchGradients {
   tokenLoss: Float32Array[];
 }
 
-function validity(mb: MicroBatch): Float32Array {
-  const { batch: B, time: T } = mb;
-  const out = new Float32Array(B * (T - 1));
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T - 1; t++) {
-      const m = mb.mask ? (mb.mask[b * T + t] as number) * (mb.mask[b * T + t + 1] as number) : 1;
-      out[b * (T - 1) + t] = m * (mb.valid ? (mb.valid[b * (T - 1) + t] as number) : 1);
-    }
-  }
-  return out;
-}
-
 function checkMicroBatch(mb: MicroBatch, i: number, time: number): void {
   const where = `micro-batch ${i}${mb.label ? ` (${mb.label})` : ""}`;
   const n = mb.batch * mb.time;
@@ -121,7 +112,7 @@ export function batchGradients(
     mask: mb.mask ? tf.tensor2d(mb.mask, [mb.batch, mb.time], "float32") : undefined,
   }));
   try {
-    const valids = microBatches.map(validity);
+    const valids = microBatches.map((mb) => targetValidity(mb.batch, mb.time, mb.mask, mb.valid));
     const refs = microBatches.map((mb, i) => {
       if (mb.refLoss || ratio === 1) return mb.refLoss;
       const t = tensors[i] as (typeof tensors)[number];
@@ -131,50 +122,21 @@ export function batchGradients(
         "no_reference",
       );
     });
-
-    // The whole batch's selected count: known from validity alone, before any forward pass.
-    let denominator = 0;
-    let nValidAll = 0;
-    for (const v of valids) for (const x of v) nValidAll += x !== 0 ? 1 : 0;
-    if (scope === "batch") denominator = selectionCount(ratio, nValidAll);
-    else {
-      microBatches.forEach((mb, i) => {
-        for (let b = 0; b < mb.batch; b++) {
-          let n = 0;
-          for (let t = 0; t < L; t++) n += (valids[i] as Float32Array)[b * L + t] !== 0 ? 1 : 0;
-          denominator += selectionCount(ratio, n);
-        }
-      });
-    }
+    const parts = microBatches.map((mb, i) => ({ rows: mb.batch, valid: valids[i] as Float32Array }));
+    const denominator = selectionDenominator(parts, L, ratio, scope);
     if (denominator === 0) throw new TrainError("batch has no valid token to train on", "empty_batch");
 
-    // Batch-wide ranking across micro-batches: score them all first (no tape), then select globally.
-    let globalSelection: Float32Array[] | undefined;
+    // Batch-wide ranking across micro-batches: score them all first (no tape), then select over all of them.
+    let batchSelection: Float32Array[] | undefined;
     if (scope === "batch" && ratio < 1 && microBatches.length > 1) {
-      const rows = microBatches.reduce((s, mb) => s + mb.batch, 0);
-      const excess = new Float32Array(rows * L);
-      const validAll = new Float32Array(rows * L);
-      let offset = 0;
-      microBatches.forEach((_, i) => {
+      const scored = parts.map((part, i) => {
         const t = tensors[i] as (typeof tensors)[number];
-        const ceT = tf.tidy(() => model.tokenLosses(t.ids, t.mask).ce);
-        const ce = ceT.dataSync();
-        const v = valids[i] as Float32Array;
-        const ref = refs[i] as Float32Array;
-        for (let j = 0; j < v.length; j++) {
-          excess[offset + j] = v[j] !== 0 ? (ce[j] as number) - (ref[j] as number) : 0;
-          validAll[offset + j] = v[j] as number;
-        }
-        ceT.dispose();
-        offset += v.length;
+        const ce = tf.tidy(() => model.tokenLosses(t.ids, t.mask).ce);
+        const data = Float32Array.from(ce.dataSync());
+        ce.dispose();
+        return { ...part, ce: data, ref: refs[i] };
       });
-      const all = selectTokens(excess, validAll, rows, L, ratio, "batch");
-      globalSelection = [];
-      offset = 0;
-      for (const v of valids) {
-        globalSelection.push(all.slice(offset, offset + v.length));
-        offset += v.length;
-      }
+      batchSelection = selectParts(scored, L, ratio, "batch").selected;
     }
 
     const varNames = new Map<string, string>();
@@ -184,15 +146,12 @@ export function batchGradients(
     const selected: Float32Array[] = [];
     const tokenLoss: Float32Array[] = [];
     let loss = 0;
-    let ceSel = 0;
-    let ceUnsel = 0;
-    let excessSum = 0;
-    let nSelected = 0;
+    const microStats: SelectionStats[] = [];
     microBatches.forEach((mb, i) => {
       const t = tensors[i] as (typeof tensors)[number];
       const validT = tf.tensor2d(valids[i] as Float32Array, [mb.batch, L], "float32");
       let microSelected: Float32Array | undefined;
-      let stats: ReturnType<typeof selectiveLoss>["stats"] | undefined;
+      let stats: SelectionStats | undefined;
       const { value, grads: g } = tf.variableGrads(() => {
         const { ce } = model.tokenLosses(t.ids, t.mask);
         tokenLoss.push(Float32Array.from(ce.dataSync() as Float32Array));
@@ -202,7 +161,7 @@ export function batchGradients(
           refLoss: refs[i],
           ratio,
           scope,
-          selected: globalSelection?.[i],
+          selected: batchSelection?.[i],
           denominator,
         });
         microSelected = r.selected.dataSync() as Float32Array;
@@ -230,26 +189,22 @@ export function batchGradients(
           grad.dispose();
         } else grads.set(key, grad);
       }
-      const s = stats as NonNullable<typeof stats>;
       selected.push(Float32Array.from(microSelected as Float32Array));
-      nSelected += s.nSelected;
-      if (s.nSelected) ceSel += s.meanCeSelected * s.nSelected;
-      if (s.nValid > s.nSelected) ceUnsel += s.meanCeUnselected * (s.nValid - s.nSelected);
-      if (s.nValid) excessSum += s.meanExcess * s.nValid;
+      microStats.push(stats as SelectionStats);
     });
-    const hasRef = refs.some((r) => r !== undefined);
+    const total = combineStats(microStats);
     return {
       grads,
       loss,
       selected,
       tokenLoss,
       stats: {
-        nValid: nValidAll,
-        nSelected,
-        lossAll: (ceSel + ceUnsel) / nValidAll,
-        lossSelected: nSelected ? ceSel / nSelected : Number.NaN,
-        lossUnselected: nValidAll > nSelected ? ceUnsel / (nValidAll - nSelected) : Number.NaN,
-        meanExcess: hasRef ? excessSum / nValidAll : Number.NaN,
+        nValid: total.nValid,
+        nSelected: total.nSelected,
+        lossAll: total.meanCe,
+        lossSelected: total.meanCeSelected,
+        lossUnselected: total.meanCeUnselected,
+        meanExcess: refs.some((r) => r !== undefined) ? total.meanExcess : Number.NaN,
       },
     };
   } finally {

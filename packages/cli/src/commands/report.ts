@@ -1,6 +1,6 @@
 import { ScoreStore } from "@rho1/reference-scorer";
 import { type HeatmapDoc, tokenHeatmapPage, writeHtml } from "@rho1/report";
-import { type SelectionScope, selectTokens } from "@rho1/selective-loss";
+import { type SelectionScope, selectSequences } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, setupBackend, tf } from "@rho1/transformer";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
@@ -96,17 +96,15 @@ export function heatmapDocs(
 ): ReportDoc[] {
   const valids = seqs.map(lossValidity);
   const lengths = seqs.map((s, i) => shownLength(valids[i], s.ids.length));
-  const time = Math.max(1, ...lengths.map((n) => n - 1));
-  const excessFlat = new Float32Array(seqs.length * time);
-  const validFlat = new Float32Array(seqs.length * time);
-  seqs.forEach((s, b) => {
-    for (let t = 0; t < lengths[b] - 1; t++) {
-      if (!valids[b][t]) continue;
-      excessFlat[b * time + t] = ce[b][t] - s.refLoss[t];
-      validFlat[b * time + t] = 1;
-    }
-  });
-  const selected = selectTokens(excessFlat, validFlat, seqs.length, time, ratio, scope);
+  const { excess: excessRows, selected } = selectSequences(
+    seqs.map((s, b) => ({
+      ce: Array.from(ce[b]).slice(0, lengths[b] - 1),
+      ref: Array.from(s.refLoss).slice(0, lengths[b] - 1),
+      valid: valids[b].slice(0, lengths[b] - 1),
+    })),
+    ratio,
+    scope,
+  );
   return seqs.map((s, b) => {
     const n = lengths[b];
     const tokens: string[] = [];
@@ -117,11 +115,11 @@ export function heatmapDocs(
     for (let j = 0; j < n; j++) {
       tokens.push(pieces(s.ids[j]));
       const t = j - 1;
-      const ok = t >= 0 && validFlat[b * time + t] === 1;
-      excess.push(ok ? excessFlat[b * time + t] : Number.NaN);
+      const ok = t >= 0 && valids[b][t] === 1;
+      excess.push(ok ? excessRows[b][t] : Number.NaN);
       loss.push(ok ? ce[b][t] : Number.NaN);
       refLoss.push(ok ? s.refLoss[t] : Number.NaN);
-      sel.push(ok && selected[b * time + t] === 1);
+      sel.push(ok && selected[b][t] === 1);
     }
     return { title: `sequence ${s.index}`, tokens, excess, loss, refLoss, selected: sel };
   });
