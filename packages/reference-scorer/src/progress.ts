@@ -1,4 +1,5 @@
 /** Progress on stderr: documents, tokens, tokens/s and an ETA from the share of input bytes still to score. */
+import { formatEta } from "@rho1/report";
 
 export interface ProgressSnapshot {
   unitsDone: number;
@@ -14,14 +15,6 @@ export type ProgressSink = (line: string, snapshot: ProgressSnapshot) => void;
 export const stderrSink: ProgressSink = (line) => {
   process.stderr.write(`${line}\n`);
 };
-
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-}
 
 export class ProgressReporter {
   private readonly start = performance.now();
@@ -47,7 +40,7 @@ export class ProgressReporter {
     const line =
       `score: unit ${snapshot.unitsDone}/${snapshot.unitsTotal}  docs ${snapshot.documents.toLocaleString("en-US")}` +
       `  tokens ${snapshot.tokens.toLocaleString("en-US")}  ${Math.round(rate).toLocaleString("en-US")} tok/s` +
-      `  ${(100 * snapshot.fraction).toFixed(1)}%  ETA ${snapshot.fraction >= 1 ? "0s" : duration(eta)}`;
+      `  ${(100 * snapshot.fraction).toFixed(1)}%  ETA ${snapshot.fraction >= 1 ? "0s" : formatEta(eta)}`;
     this.sink(line, snapshot);
   }
 }

@@ -12,6 +12,7 @@ export { formatNumber, formatSeconds, niceTicks } from "./format.ts";
 export { type HeatmapDoc, type HeatmapOptions, heatmapLegendHtml, tokenHeatmapHtml } from "./heatmap.ts";
 export { type Cell, pageHtml, REPORT_CSS, type Table, tableHtml } from "./page.ts";
 export { type PieceStyle, pieceTexts, type TokenText } from "./pieces.ts";
+export { formatEta, ProgressLine } from "./progress.ts";
 export {
   type Chart,
   type Highlight,

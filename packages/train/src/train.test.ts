@@ -96,7 +96,8 @@ describe("train (stories260K, causal LM)", () => {
     expect(m[0]?.grad_norm).toBeGreaterThan(0);
     const html = readFileSync(join(work, "full", "loss-curves.html"), "utf8");
     expect(html).toContain("<svg");
-    expect(html).toContain("<polyline");
+    expect(html).toContain("selected tokens");
+    expect(html).toMatch(/<path d="M[^"]+" fill="none"/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     for (const f of [
       "config.json",

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { expandInputs, ScoreStore } from "@rho1/reference-scorer";
+import { formatEta, ProgressLine } from "@rho1/report";
 import type { SelectionScope } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, defaultSeqLen, readConfig, setupBackend } from "@rho1/transformer";
@@ -16,14 +17,7 @@ import { clipGradNorm } from "./clip.ts";
 import { packText, type SequenceSource, scoredSource } from "./data.ts";
 import { TrainError } from "./errors.ts";
 import { batchGradients, type MicroBatch } from "./gradients.ts";
-import {
-  appendMetrics,
-  formatDuration,
-  Progress,
-  type StepMetrics,
-  truncateMetrics,
-  writeLossCurves,
-} from "./report.ts";
+import { appendMetrics, type StepMetrics, truncateMetrics, writeLossCurves } from "./report.ts";
 import { Sampler } from "./sampler.ts";
 import { cosineSchedule } from "./schedule.ts";
 
@@ -232,7 +226,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     history = truncateMetrics(metricsPath, step);
   } else truncateMetrics(metricsPath, 0);
 
-  const progress = opts.progress === null ? null : new Progress(opts.progress ?? process.stderr);
+  const progress = opts.progress === null ? null : new ProgressLine(opts.progress ?? process.stderr);
   const title = `rho1 train: ${basename(resolve(opts.modelDir))}, ${ratio < 1 ? `SLM ratio ${ratio} (${scope})` : "causal LM"}`;
   const startStep = step;
   let lastCheckpoint = resumeFrom ?? "";
@@ -316,7 +310,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       opts.onStep?.(metrics);
       progress?.update(
         `step ${step}/${totalSteps}  loss ${metrics.loss.toFixed(4)}  selected ${metrics.loss_selected.toFixed(4)}  ` +
-          `lr ${stepLr.toExponential(2)}  ${Math.round(metrics.tokens_per_s)} tok/s  ETA ${formatDuration((totalSteps - step) * smoothedStepSeconds)}`,
+          `lr ${stepLr.toExponential(2)}  ${Math.round(metrics.tokens_per_s)} tok/s  ETA ${formatEta((totalSteps - step) * smoothedStepSeconds)}`,
       );
       if ((saveEvery > 0 && step % saveEvery === 0) || step === totalSteps) {
         const state: TrainerState = {
