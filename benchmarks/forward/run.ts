@@ -14,7 +14,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CausalLM } from "@rho1/transformer";
+import { CausalLM, readConfig } from "@rho1/transformer";
 import {
   benchModels,
   compareLogits,
@@ -93,7 +93,7 @@ async function main() {
   try {
     const models = await benchModels(values.models ?? "", tmp);
     for (const [name, dir] of models) {
-      const vocab = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).vocab_size as number;
+      const vocab = readConfig(dir).vocabSize;
       const scoreIds = randomIds(batch, seq, vocab, 1);
       const checkIds = randomIds(2, 64, vocab, 2);
       const torchLogits = join(tmp, "torch-logits.bin");

@@ -13,7 +13,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CausalLM } from "@rho1/transformer";
+import { CausalLM, readConfig } from "@rho1/transformer";
 import {
   benchModels,
   compareLogits,
@@ -83,7 +83,7 @@ async function main() {
   try {
     const models = await benchModels(values.models ?? "", tmp);
     for (const [name, dir] of models) {
-      const vocab = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).vocab_size as number;
+      const vocab = readConfig(dir).vocabSize;
       const prompt = randomIds(1, promptLength, vocab, 7)[0];
       const torchLogits = join(tmp, "torch-logits.bin");
       const label = `${name}, prompt ${promptLength} + ${newTokens} new`;

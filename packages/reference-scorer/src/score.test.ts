@@ -263,7 +263,10 @@ describe("bad input and model mismatch", () => {
     await mkdir(big);
     await writeFile(
       join(big, "config.json"),
-      JSON.stringify({ vocab_size: 512, max_position_embeddings: 32768 }),
+      JSON.stringify({
+        ...JSON.parse(await Bun.file(join(MODEL, "config.json")).text()),
+        max_position_embeddings: 32768,
+      }),
     );
     const capped = await run(join(dir, "capped-len"), {
       seqLen: undefined,

@@ -6,10 +6,10 @@
  * nothing and duplicates nothing. `run.json` (the job's spec, written first) refuses a rerun with different
  * settings; `manifest.json` (written last, atomically) marks the store finished.
  */
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@rho1/io";
-import { MAX_DEFAULT_SEQ_LEN } from "@rho1/transformer";
+import { ConfigError, defaultSeqLen, type LlamaConfig, readConfig } from "@rho1/transformer";
 import { ScoreError } from "./errors.ts";
 import {
   DEFAULT_JSONL_UNIT_BYTES,
@@ -83,21 +83,14 @@ function killPoint(point: string): void {
   if (count === Number(n)) process.kill(process.pid, "SIGKILL");
 }
 
-/** What the scorer needs from config.json: vocab_size and max_position_embeddings (null where absent). */
-async function modelLimits(
-  modelDir: string,
-): Promise<{ vocabSize: number | null; maxPositions: number | null }> {
-  const path = join(modelDir, "config.json");
+/** The reference model's config (transformer's parser), its failures as a ScoreError naming the file. */
+function modelConfig(modelDir: string): LlamaConfig {
   try {
-    const config = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
-    const maxPos = config.max_position_embeddings;
-    return {
-      vocabSize: typeof config.vocab_size === "number" ? config.vocab_size : null,
-      maxPositions: typeof maxPos === "number" && Number.isInteger(maxPos) && maxPos >= 2 ? maxPos : null,
-    };
+    return readConfig(modelDir);
   } catch (error) {
-    throw new ScoreError("missing_model", `cannot read model config (${(error as Error).message})`, {
-      file: path,
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ScoreError("missing_model", `cannot read model config (${error.message})`, {
+      file: error.file,
     });
   }
 }
@@ -148,10 +141,10 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
   const shard = options.shard && options.shard.count > 1 ? options.shard : null;
   const files = await planInputs(options.data, textColumn, jsonlUnitBytes);
   const tokenizer = options.tokenizer ?? (await loadCorpusTokenizer(options.tokenizerDir ?? modelDir));
-  const limits = await modelLimits(modelDir);
-  const modelVocab = limits.vocabSize;
-  const seqLen = options.seqLen ?? Math.min(limits.maxPositions ?? MAX_DEFAULT_SEQ_LEN, MAX_DEFAULT_SEQ_LEN);
-  if (modelVocab !== null && tokenizer.vocabSize > modelVocab) {
+  const config = modelConfig(modelDir);
+  const modelVocab = config.vocabSize;
+  const seqLen = options.seqLen ?? defaultSeqLen(config);
+  if (tokenizer.vocabSize > modelVocab) {
     throw new ScoreError(
       "vocab_mismatch",
       `tokenizer of ${options.tokenizerDir ?? modelDir} has ${tokenizer.vocabSize} tokens, the model only ${modelVocab} (vocab_size): they do not belong together`,

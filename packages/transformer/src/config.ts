@@ -28,6 +28,8 @@ export interface LlamaConfig {
   slidingWindow: number | null;
   bosTokenId: number | null;
   eosTokenId: number | number[] | null;
+  /** The checkpoint's torch dtype name ("float32", "bfloat16", ...): 5.x `dtype`, 4.x `torch_dtype`; null if absent. */
+  dtype: string | null;
   raw: Record<string, unknown>;
 }
 
@@ -153,6 +155,12 @@ export function parseConfig(json: unknown, file: string): LlamaConfig {
     slidingWindow,
     bosTokenId: tokenId(raw, "bos_token_id", fail) as number | null,
     eosTokenId: tokenId(raw, "eos_token_id", fail, true),
+    dtype:
+      typeof raw.dtype === "string"
+        ? raw.dtype
+        : typeof raw.torch_dtype === "string"
+          ? raw.torch_dtype
+          : null,
     raw,
   };
 }

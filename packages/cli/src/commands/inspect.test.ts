@@ -1,7 +1,6 @@
 import { expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { summarizeConfig } from "./inspect.ts";
 import { cliCommand, ROOT, STORIES, tempDir } from "./test-support.ts";
 
 const SHARDED = join(ROOT, "../shared/fixtures/models/llama-tied-bf16-sharded");
@@ -59,17 +58,22 @@ test.skipIf(!existsSync(SHARDED))(
   },
 );
 
-test("config summary: kv heads default to heads; missing fields are null", () => {
-  expect(
-    summarizeConfig({ num_attention_heads: 4, rope_parameters: { rope_theta: 1e6 } }, "c.json"),
-  ).toMatchObject({
-    numHeads: 4,
-    numKvHeads: 4,
-    ropeTheta: 1e6,
-    architecture: null,
-    dtype: null,
-  });
-  expect(() => summarizeConfig([], "c.json")).toThrow("c.json");
+test("the config summary comes from transformer's parser: kv heads default to heads; an unloadable config is reported", () => {
+  const dir = join(tmp, "variant");
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(STORIES, "model.safetensors"), join(dir, "model.safetensors"));
+  const config = JSON.parse(readFileSync(join(STORIES, "config.json"), "utf8"));
+  const { num_key_value_heads: _, ...noKv } = config;
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...noKv, torch_dtype: "bfloat16" }));
+  const report = JSON.parse(rho1(dir, "--json").stdout);
+  expect(report.config).toMatchObject({ numHeads: 8, numKvHeads: 8, dtype: "bfloat16" });
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, hidden_act: "gelu" }));
+  const bad = rho1(dir);
+  expect(bad.code).toBe(0);
+  expect(bad.stdout).toContain(
+    `config: ${join(dir, "config.json")}: field "hidden_act" expected "silu", found "gelu"`,
+  );
+  expect(bad.stdout).toContain("tensors: 47, parameters: 260,032");
 });
 
 test("bad usage exits 2 with a one-line reason", () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   numel,
@@ -7,7 +7,7 @@ import {
   ShardedCheckpoint,
   type TensorSource,
 } from "@rho1/safetensors";
-import { ConfigError } from "@rho1/transformer";
+import { ConfigError, type LlamaConfig, readConfig } from "@rho1/transformer";
 import { type Command, parseCommandArgs, UsageError } from "../command.ts";
 
 const USAGE = `usage: rho1 inspect PATH [--json]
@@ -37,48 +37,36 @@ export interface InspectReport {
   files: string[];
   metadata: Record<string, string>;
   config: ConfigSummary | null;
+  /** Why config.json could not be loaded (e.g. an architecture rho1 does not implement). */
+  configError?: string;
   tensors: { name: string; dtype: string; shape: number[]; bytes: number }[];
   parameters: number;
   bytes: number;
 }
 
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
-
-export function summarizeConfig(json: unknown, file: string): ConfigSummary {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new ConfigError(`${file}: config must be a JSON object`, file);
-  }
-  const c = json as Record<string, unknown>;
-  const rope =
-    typeof c.rope_parameters === "object" && c.rope_parameters !== null
-      ? (c.rope_parameters as Record<string, unknown>)
-      : {};
-  const architectures = Array.isArray(c.architectures) ? c.architectures : [];
-  const numHeads = num(c.num_attention_heads);
+/** The summary of a parsed config (transformer's parser, both transformers dialects). */
+export function summarizeConfig(c: LlamaConfig): ConfigSummary {
   return {
-    architecture: str(architectures[0]) ?? str(c.model_type),
-    hiddenSize: num(c.hidden_size),
-    numLayers: num(c.num_hidden_layers),
-    numHeads,
-    // transformers defaults num_key_value_heads to num_attention_heads (plain multi-head attention).
-    numKvHeads: num(c.num_key_value_heads) ?? numHeads,
-    vocabSize: num(c.vocab_size),
-    ropeTheta: num(c.rope_theta) ?? num(rope.rope_theta),
-    dtype: str(c.torch_dtype) ?? str(c.dtype),
+    architecture: c.architecture,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+    numHeads: c.numHeads,
+    numKvHeads: c.numKvHeads,
+    vocabSize: c.vocabSize,
+    ropeTheta: c.ropeTheta,
+    dtype: c.dtype,
   };
 }
 
-function readConfig(dir: string): ConfigSummary | null {
-  const file = join(dir, "config.json");
-  if (!existsSync(file)) return null;
-  let json: unknown;
+/** The folder's config summary; null without config.json; a config rho1 cannot load is reported, not fatal. */
+function folderConfig(dir: string): { config: ConfigSummary | null; configError?: string } {
+  if (!existsSync(join(dir, "config.json"))) return { config: null };
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    return { config: summarizeConfig(readConfig(dir)) };
   } catch (error) {
-    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`, file);
+    if (!(error instanceof ConfigError)) throw error;
+    return { config: null, configError: error.message };
   }
-  return summarizeConfig(json, file);
 }
 
 export function inspectPath(path: string): InspectReport {
@@ -100,7 +88,7 @@ export function inspectPath(path: string): InspectReport {
       kind: isDir ? "checkpoint" : "file",
       files,
       metadata: { ...source.metadata },
-      config: isDir ? readConfig(path) : null,
+      ...(isDir ? folderConfig(path) : { config: null }),
       tensors,
       parameters: tensors.reduce((sum, t) => sum + numel(t.shape), 0),
       bytes: tensors.reduce((sum, t) => sum + t.bytes, 0),
@@ -133,7 +121,10 @@ export function renderReport(r: InspectReport): string {
       ? `checkpoint, ${r.files.length} file${r.files.length === 1 ? "" : "s"}`
       : "safetensors file";
   lines.push(`${r.path} (${what})`);
-  if (r.kind === "checkpoint") lines.push(`config: ${r.config ? renderConfig(r.config) : "no config.json"}`);
+  if (r.kind === "checkpoint") {
+    const config = r.config ? renderConfig(r.config) : (r.configError ?? "no config.json");
+    lines.push(`config: ${config}`);
+  }
   const meta = Object.entries(r.metadata);
   if (meta.length) lines.push(`metadata: ${meta.map(([k, v]) => `${k}=${v}`).join(", ")}`);
   lines.push(`tensors: ${r.tensors.length}, parameters: ${fmt(r.parameters)}, bytes: ${fmt(r.bytes)}`);

@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { exportScoresParquet, mergeScores, type ScoreManifest, scoreCorpus } from "@rho1/reference-scorer";
+import { readConfig } from "@rho1/transformer";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `rho1 score --model REF_DIR --data PATH... --out DIR [options]
@@ -124,12 +123,8 @@ export const command: Command = {
     }
     const shard = parseShard(values.shard);
     try {
-      const config = JSON.parse(readFileSync(join(modelDir, "config.json"), "utf8")) as Record<
-        string,
-        unknown
-      >;
-      const maxPos = config.max_position_embeddings;
-      if (seqLen !== undefined && typeof maxPos === "number" && seqLen > maxPos) {
+      const maxPos = readConfig(modelDir).maxPositionEmbeddings;
+      if (seqLen !== undefined && seqLen > maxPos) {
         process.stderr.write(
           `rho1 score: warning: --seq-len ${seqLen} exceeds the model's max_position_embeddings ${maxPos}\n`,
         );
