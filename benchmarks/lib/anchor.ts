@@ -158,9 +158,7 @@ export async function setupOurs(): Promise<string> {
   registerBackendExtension("@rho1/tfjs-native", () => registerNativeKernels({ quiet: true }));
   const backend = await setupBackend();
   const status = nativeStatus();
-  return status.registered
-    ? `${backend} + native (${status.corename ?? "?"}, ${status.threads} threads)`
-    : backend;
+  return status.registered ? `${backend} + native (${status.blas})` : backend;
 }
 
 /** Options of the round-based model benchmarks (forward, generate), besides their own workload sizes. */

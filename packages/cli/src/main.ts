@@ -4,9 +4,10 @@ import { type Command, UsageError } from "./command.ts";
 import { commands } from "./commands/index.ts";
 
 // The native CPU kernels are an optional speed-up: setupBackend() tries them after tfjs-node(-gpu) and falls back to
-// the plain cpu backend with one notice when OpenBLAS or a C compiler is missing (or RHO1_NATIVE=0).
+// the plain cpu backend with one notice when a C compiler is missing (or RHO1_NATIVE=0). The start-up line names
+// the BLAS they use.
 registerBackendExtension("tfjs-native", async () =>
-  (await import("@rho1/tfjs-native")).registerNativeKernels(),
+  (await import("@rho1/tfjs-native")).nativeBackendExtension(),
 );
 
 const HELP = `rho1 — Selective Language Modeling (Rho-1) in TypeScript on Bun

@@ -60,7 +60,7 @@ export async function loadModelScorer(dir: string): Promise<TokenScorer> {
   const { CausalLM, registerBackendExtension, setupBackend, tf } = await import("@rho1/transformer");
   // Library users get the native kernels too when they load (a no-op if the CLI already chose the backend).
   registerBackendExtension("tfjs-native", async () =>
-    (await import("@rho1/tfjs-native")).registerNativeKernels(),
+    (await import("@rho1/tfjs-native")).nativeBackendExtension(),
   );
   await setupBackend();
   const model = await CausalLM.load(dir);

@@ -1,5 +1,6 @@
-/* OpenBLAS, loaded at run time with dlopen so the path (and OPENBLAS_CORETYPE, set before loading) stay the
- * caller's choice, and batched sgemm with numpy-style broadcasting of the batch dimensions (no copies). */
+/* Batched sgemm with numpy-style broadcasting of the batch dimensions (no copies), through the built-in SGEMM
+ * (gemm.c) or OpenBLAS, an optional accelerator loaded at run time with dlopen so the path (and OPENBLAS_CORETYPE,
+ * set before loading) stay the caller's choice. The caller picks per call (see the auto choice in matmul.ts). */
 #include <dlfcn.h>
 #include <stdio.h>
 
@@ -19,10 +20,12 @@ static set_threads_fn set_threads = NULL;
 static corename_fn corename = NULL;
 static char error_text[512];
 static int blas_threads_wanted = 1;
+static int internal_openblas = 0; /* the strided sgemms of the other kernels (attention) */
 
-/* 0 on success; otherwise a negative code and rho1_error() says why. */
+/* blas_path NULL: the built-in SGEMM only. 0 on success; otherwise a negative code and rho1_error() says why. */
 RHO1_EXPORT int rho1_init(const char *blas_path, int threads) {
-  if (sgemm == NULL) {
+  rho1_pool_start(threads > 0 ? threads : 1);
+  if (blas_path != NULL && sgemm == NULL) {
     void *h = dlopen(blas_path, RTLD_NOW | RTLD_LOCAL);
     if (h == NULL) {
       snprintf(error_text, sizeof error_text, "dlopen(%s): %s", blas_path, dlerror());
@@ -39,23 +42,34 @@ RHO1_EXPORT int rho1_init(const char *blas_path, int threads) {
   }
   if (threads > 0 && set_threads != NULL) set_threads(threads);
   blas_threads_wanted = threads > 0 ? threads : 1;
-  rho1_pool_start(threads > 0 ? threads : 1);
   return 0;
+}
+
+/* Whether the other kernels' sgemms go to OpenBLAS (1) or the built-in SGEMM (0); returns the setting in force. */
+RHO1_EXPORT int rho1_blas_internal(int openblas) {
+  internal_openblas = openblas && sgemm != NULL;
+  return internal_openblas;
 }
 
 /* Strided single sgemm for the other kernels (attention): row-major, C = alpha·op(A)·op(B) + beta·C. */
 void rho1_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                 int ldb, float beta, float *c, int ldc) {
+  if (!internal_openblas) {
+    rho1_builtin_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 0, 0, 0, NULL, NULL);
+    return;
+  }
   sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* While our pool runs sgemms on every core, OpenBLAS must not fan out too (nested threads oversubscribe). */
 void rho1_blas_single_threaded(int on) {
-  if (set_threads != NULL && blas_threads_wanted > 1) set_threads(on ? 1 : blas_threads_wanted);
+  if (internal_openblas && set_threads != NULL && blas_threads_wanted > 1) set_threads(on ? 1 : blas_threads_wanted);
 }
 
 RHO1_EXPORT const char *rho1_error(void) { return error_text; }
-RHO1_EXPORT const char *rho1_blas_corename(void) { return corename != NULL ? corename() : "unknown"; }
+RHO1_EXPORT const char *rho1_blas_corename(void) {
+  return sgemm == NULL ? "none" : corename != NULL ? corename() : "unknown";
+}
 RHO1_EXPORT int rho1_threads(void) { return rho1_pool_threads(); }
 
 /*
@@ -81,11 +95,17 @@ static void row_times(int transB, int n, int k, const float *a, const float *b, 
  * C[batch] = op(A[aIndex[batch]]) · op(B[bIndex[batch]]), every operand row-major and contiguous:
  * A blocks are [M, K] ([K, M] when transA), B blocks [K, N] ([N, K] when transB), C blocks [M, N].
  * aIndex/bIndex map each output batch to its (broadcast) operand batch; NULL means the identity.
+ * openblas: 1 runs OpenBLAS (when loaded), 0 the built-in SGEMM.
  */
 RHO1_EXPORT void rho1_sgemm_batched(int transA, int transB, int m, int n, int k, const float *a, const float *b,
-                                    float *c, int batch, const int32_t *aIndex, const int32_t *bIndex) {
+                                    float *c, int batch, const int32_t *aIndex, const int32_t *bIndex, int openblas) {
   const int64_t aSize = (int64_t)m * k, bSize = (int64_t)k * n, cSize = (int64_t)m * n;
   const int lda = transA ? m : k, ldb = transB ? k : n;
+  if (!openblas || sgemm == NULL) {
+    rho1_builtin_sgemm(transA, transB, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n, batch, aSize, bSize, cSize, aIndex,
+                       bIndex);
+    return;
+  }
   for (int i = 0; i < batch; i++) {
     const int64_t ai = aIndex ? aIndex[i] : i, bi = bIndex ? bIndex[i] : i;
     if (m == 1 && (int64_t)n * k >= GEMV_MIN_ELEMENTS) { /* A's one row is contiguous, transposed or not */

@@ -16,7 +16,12 @@ void rho1_parallel_for(int64_t n, int64_t grain, rho1_task fn, void *ctx);
 int rho1_pool_threads(void);
 int rho1_pool_start(int threads);
 
-/* ---- OpenBLAS (blas.c): row-major strided sgemm, C = alpha·op(A)·op(B) + beta·C ---- */
+/* ---- built-in SGEMM (gemm.c): batched, row-major, strided, C_i = alpha·op(A_ai)·op(B_bi) + beta·C_i ---- */
+void rho1_builtin_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int batch, int64_t a_stride,
+                        int64_t b_stride, int64_t c_stride, const int32_t *a_index, const int32_t *b_index);
+
+/* ---- blas.c: row-major strided sgemm, C = alpha·op(A)·op(B) + beta·C, built-in or OpenBLAS (rho1_blas_internal) */
 void rho1_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                 int ldb, float beta, float *c, int ldc);
 

@@ -8,8 +8,11 @@ export const SYMBOLS = {
   rho1_error: { args: [], returns: cstring },
   rho1_blas_corename: { args: [], returns: cstring },
   rho1_threads: { args: [], returns: i32 },
+  rho1_blas_internal: { args: [i32], returns: i32 },
+  rho1_gemm_select: { args: [i32], returns: i32 },
+  rho1_gemm_kernel: { args: [], returns: cstring },
   rho1_sgemm_batched: {
-    args: [i32, i32, i32, i32, i32, ptr, ptr, ptr, i32, ptr, ptr],
+    args: [i32, i32, i32, i32, i32, ptr, ptr, ptr, i32, ptr, ptr, i32],
     returns: FFIType.void,
   },
   rho1_bias_act: { args: [ptr, i64, i32, ptr, i32, i32], returns: FFIType.void },

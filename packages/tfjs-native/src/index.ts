@@ -4,6 +4,7 @@ export * from "./names.ts";
 export {
   type NativeStatus,
   nativeAvailability,
+  nativeBackendExtension,
   nativeStatus,
   type RegisterOptions,
   registerNativeKernels,

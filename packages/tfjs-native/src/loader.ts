@@ -1,17 +1,20 @@
 /**
- * Finds OpenBLAS and a C compiler, compiles native/*.c once per content hash into a cache folder (atomic rename),
- * and loads the result through bun:ffi. Nothing here touches TensorFlow.js.
+ * Finds a C compiler (and, unless RHO1_BLAS=builtin, OpenBLAS), compiles native/*.c once per content hash into a
+ * cache folder (atomic rename), and loads the result through bun:ffi. Nothing here touches TensorFlow.js.
  */
 import { dlopen, suffix } from "bun:ffi";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { arch, availableParallelism, cpus, homedir } from "node:os";
 import { join } from "node:path";
+import { BlasChooser, type BlasMode, blasMode } from "./blas.ts";
 import { SYMBOLS } from "./ffi.ts";
 
 export type NativeSymbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
 
 export interface LoadOptions {
+  /** builtin, openblas or auto (default: $RHO1_BLAS, else auto): see blas.ts. */
+  blas?: BlasMode;
   /** OpenBLAS shared library; default: $RHO1_OPENBLAS, then the usual system paths. */
   openblasPath?: string;
   /** Worker threads for the C kernels and OpenBLAS; default: $RHO1_THREADS or all cores. */
@@ -25,7 +28,13 @@ export interface LoadOptions {
 export interface LoadedNative {
   symbols: NativeSymbols;
   library: string;
-  openblas: string;
+  /** The configured mode and the chooser every matmul goes through. */
+  blas: BlasMode;
+  chooser: BlasChooser;
+  /** The built-in SGEMM's micro-kernel (e.g. "avx512 12x32"). */
+  gemmKernel: string;
+  /** OpenBLAS path and kernel (core) name; null/"none" when it is not loaded. */
+  openblas: string | null;
   corename: string;
   threads: number;
   flags: string[];
@@ -34,6 +43,14 @@ export interface LoadedNative {
 }
 
 export class NativeUnavailable extends Error {}
+
+const NO_COMPILER =
+  process.platform === "darwin"
+    ? "no C compiler found: install the Xcode command-line tools (xcode-select --install), or set CC"
+    : "no C compiler found: install gcc or clang (Debian/Ubuntu: apt-get install gcc), or set CC";
+
+/** RHO1_GEMM_KERNEL values (tests and benchmarks pin a micro-kernel; the default is the widest the CPU runs). */
+const GEMM_KERNELS: Record<string, number> = { auto: 0, avx512: 1, avx2: 2, neon: 3, portable: 4 };
 
 const NATIVE_DIR = join(import.meta.dir, "..", "native");
 const OPENBLAS_CANDIDATES = [
@@ -137,10 +154,18 @@ export function setNativeEnv(name: string, value: string): void {
 }
 
 export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> {
-  const openblas = findOpenBlas(opts.openblasPath);
-  if (!openblas) {
+  const blas = opts.blas ?? blasMode();
+  const openblasFound = blas === "builtin" ? null : findOpenBlas(opts.openblasPath);
+  if (blas === "openblas" && !openblasFound) {
     throw new NativeUnavailable(
-      "OpenBLAS not found (install libopenblas0, or set RHO1_OPENBLAS to libopenblas.so)",
+      "RHO1_BLAS=openblas but OpenBLAS was not found (apt-get install libopenblas0-pthread, or set RHO1_OPENBLAS)",
+    );
+  }
+  const kernelName = (process.env.RHO1_GEMM_KERNEL || "auto").trim().toLowerCase();
+  const kernelId = GEMM_KERNELS[kernelName];
+  if (kernelId === undefined) {
+    throw new Error(
+      `RHO1_GEMM_KERNEL=${kernelName}: expected one of ${Object.keys(GEMM_KERNELS).join(", ")}`,
     );
   }
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
@@ -153,7 +178,7 @@ export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> 
   if (existsSync(library)) {
     flags = existsSync(`${library}.json`) ? JSON.parse(readFileSync(`${library}.json`, "utf8")).flags : [];
   } else {
-    if (!cc) throw new NativeUnavailable("no C compiler found (cc, gcc or clang; or set CC)");
+    if (!cc) throw new NativeUnavailable(NO_COMPILER);
     flags = await compile(cc, library);
     compiled = true;
   }
@@ -173,11 +198,26 @@ export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> 
       `loading ${library} failed (${(err as Error).message}); delete it to rebuild`,
     );
   }
-  const rc = symbols.rho1_init(cString(openblas), threads);
-  if (rc !== 0) throw new NativeUnavailable(`loading OpenBLAS failed: ${symbols.rho1_error()}`);
+  if (!symbols.rho1_gemm_select(kernelId)) {
+    throw new NativeUnavailable(`RHO1_GEMM_KERNEL=${kernelName}: this CPU or build does not support it`);
+  }
+  let openblas: string | null = null;
+  if (openblasFound) {
+    if (symbols.rho1_init(cString(openblasFound), threads) === 0) openblas = openblasFound;
+    else if (blas === "openblas")
+      throw new NativeUnavailable(`loading OpenBLAS failed: ${symbols.rho1_error()}`);
+    // auto: an OpenBLAS that does not load is simply not used
+  }
+  if (!openblas) symbols.rho1_init(null, threads);
+  symbols.rho1_blas_internal(blas === "openblas" ? 1 : 0);
+  const gemmKernel = String(symbols.rho1_gemm_kernel());
+  const decisions = BlasChooser.fileFor(cacheDir, [key, openblas, coretype, threads, gemmKernel]);
   return {
     symbols,
     library,
+    blas,
+    chooser: new BlasChooser(blas, openblas !== null, decisions),
+    gemmKernel,
     openblas,
     corename: String(symbols.rho1_blas_corename()),
     threads: symbols.rho1_threads(),
@@ -185,4 +225,13 @@ export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> 
     compiled,
     coretype,
   };
+}
+
+/** The BLAS in use in words, for start-up lines: "built-in SGEMM avx512 12x32, 2 threads". */
+export function blasSummary(lib: LoadedNative): string {
+  const builtin = `built-in SGEMM ${lib.gemmKernel}`;
+  const openblas = `OpenBLAS ${lib.corename}`;
+  const what =
+    lib.blas === "openblas" ? openblas : lib.openblas ? `${builtin} + ${openblas} where faster` : builtin;
+  return `${what}, ${lib.threads} thread${lib.threads === 1 ? "" : "s"}`;
 }

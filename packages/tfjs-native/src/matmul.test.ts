@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { nativeAvailability, nativeStatus, registerNativeKernels, unregisterNativeKernels } from "./index.ts";
@@ -166,4 +167,34 @@ describe.skipIf(!avail.ok)("native MatMul / BatchMatMul / _FusedMatMul", () => {
     expect(worst).toBeLessThan(1e-4);
     expect(nativeStatus().kernels).toContain("BatchMatMul");
   });
+});
+
+describe.skipIf(!avail.ok)("built-in SGEMM", () => {
+  const probe = join(import.meta.dir, "fixtures", "gemm-probe.ts");
+  const run = (kernel: string, threads: number) => {
+    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+    Object.assign(env, { RHO1_BLAS: "builtin", RHO1_GEMM_KERNEL: kernel, RHO1_THREADS: String(threads) });
+    const proc = Bun.spawnSync([process.execPath, probe], { env, stderr: "pipe" });
+    const lines = proc.stdout.toString().trim().split("\n");
+    if (proc.exitCode !== 0) throw new Error(`gemm probe failed: ${proc.stderr.toString()}`);
+    return JSON.parse(lines[lines.length - 1]);
+  };
+
+  // Every micro-kernel this CPU runs (the others report unsupported), on 1 and 3 threads: all transpose cases, edges,
+  // several K blocks, one-row products and batches within float32 rounding of a float64 reference, and the same
+  // bytes whatever the thread count (threads split the output, never K).
+  for (const kernel of ["avx512", "avx2", "neon", "portable"]) {
+    test(`${kernel} micro-kernel: exact to float32 rounding, identical on 1 and 3 threads`, () => {
+      const one = run(kernel, 1);
+      if (!one.registered) {
+        expect(String(one.reason)).toContain("does not support");
+        return;
+      }
+      expect(one.blas).toContain(`built-in SGEMM ${kernel}`);
+      expect(one.worst).toBeLessThan(2e-6);
+      const three = run(kernel, 3);
+      expect(three.blas).toContain("3 threads");
+      expect(three.hash).toBe(one.hash);
+    }, 120_000);
+  }
 });

@@ -1,6 +1,6 @@
 /**
- * BatchMatMul and _FusedMatMul through OpenBLAS cblas_sgemm on the backend's Float32Arrays: transposes become BLAS
- * flags, broadcast batch dimensions become per-batch operand offsets (general numpy broadcasting, which the stock
+ * BatchMatMul and _FusedMatMul through the built-in SGEMM or OpenBLAS (blas.ts picks) on the backend's
+ * Float32Arrays: transposes become BLAS flags, broadcast batch dimensions become per-batch operand offsets (general numpy broadcasting, which the stock
  * kernel only handles when one side's batch is 1 or equal). Also a BatchMatMul gradient that reduces over broadcast
  * batch dimensions (the stock one returns the unreduced shape and fails).
  */
@@ -8,7 +8,7 @@
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import * as tf from "@tensorflow/tfjs-core";
 import { type CpuBackend, f32, output, sizeOf } from "./backend.ts";
-import type { NativeSymbols } from "./loader.ts";
+import type { LoadedNative, NativeSymbols } from "./loader.ts";
 import { take } from "./pool.ts";
 
 interface MatMulAttrs {
@@ -43,7 +43,7 @@ function batchIndex(operand: number[], out: number[]): Int32Array | null {
 }
 
 export function matmulInto(
-  lib: NativeSymbols,
+  native: LoadedNative,
   backend: CpuBackend,
   a: TensorInfo,
   b: TensorInfo,
@@ -72,19 +72,27 @@ export function matmulInto(
   const values = take(batch * m * n); // sgemm with beta 0 overwrites every element
   const av = f32(backend, a);
   const bv = f32(backend, b);
+  const lib = native.symbols;
+  const ta = transposeA ? 1 : 0;
+  const tb = transposeB ? 1 : 0;
+  const flops = 2 * batch * m * n * k;
   if (!transposeA && sizeOf(outerB) === 1 && sizeOf(outerA) === batch) {
     // [..., M, K] · [K, N]: one sgemm over all batch rows.
-    lib.rho1_sgemm_batched(0, transposeB ? 1 : 0, batch * m, n, k, av, bv, values, 1, null, null);
+    native.chooser.run(`${ta}${tb} ${batch * m}x${n}x${k}`, flops, (openblas) =>
+      lib.rho1_sgemm_batched(0, tb, batch * m, n, k, av, bv, values, 1, null, null, openblas),
+    );
   } else {
     const ai = batchIndex(outerA, outer);
     const bi = batchIndex(outerB, outer);
-    lib.rho1_sgemm_batched(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, av, bv, values, batch, ai, bi);
+    native.chooser.run(`${ta}${tb} ${batch}*${m}x${n}x${k}`, flops, (openblas) =>
+      lib.rho1_sgemm_batched(ta, tb, m, n, k, av, bv, values, batch, ai, bi, openblas),
+    );
   }
   return { shape, values, rows: batch * m, n };
 }
 
 /** Native for float32 operands; other dtypes (int32 matmuls) run the stock kernel, which keeps their dtype. */
-export function batchMatMulKernel(lib: NativeSymbols, stock: KernelConfig | undefined): KernelConfig {
+export function batchMatMulKernel(native: LoadedNative, stock: KernelConfig | undefined): KernelConfig {
   return {
     kernelName: tf.BatchMatMul,
     backendName: "cpu",
@@ -94,14 +102,14 @@ export function batchMatMulKernel(lib: NativeSymbols, stock: KernelConfig | unde
       if ((a.dtype !== "float32" || b.dtype !== "float32") && stock) return stock.kernelFunc(args);
       const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
       const cpu = backend as CpuBackend;
-      const r = matmulInto(lib, cpu, a, b, transposeA, transposeB);
+      const r = matmulInto(native, cpu, a, b, transposeA, transposeB);
       return output(cpu, r.shape, r.values);
     },
   };
 }
 
 /** Native for no/linear/relu activation with a scalar or last-axis bias; anything else runs the stock kernel. */
-export function fusedMatMulKernel(lib: NativeSymbols, stock: KernelConfig | undefined): KernelConfig {
+export function fusedMatMulKernel(native: LoadedNative, stock: KernelConfig | undefined): KernelConfig {
   return {
     kernelName: tf._FusedMatMul,
     backendName: "cpu",
@@ -124,9 +132,9 @@ export function fusedMatMulKernel(lib: NativeSymbols, stock: KernelConfig | unde
         if (!stock) throw new Error(`_FusedMatMul: activation ${activation} is not supported natively`);
         return stock.kernelFunc(args);
       }
-      const r = matmulInto(lib, cpu, a, b, transposeA, transposeB);
+      const r = matmulInto(native, cpu, a, b, transposeA, transposeB);
       if (r.values.length > 0 && (bias || act)) {
-        lib.rho1_bias_act(r.values, r.rows, r.n, bias ? f32(cpu, bias) : null, biasSize, act);
+        native.symbols.rho1_bias_act(r.values, r.rows, r.n, bias ? f32(cpu, bias) : null, biasSize, act);
       }
       return output(cpu, r.shape, r.values);
     },

@@ -51,12 +51,29 @@ describe("falling back to pure tfjs", () => {
     expect(notices(stderr)).toHaveLength(1);
   });
 
-  test("a missing OpenBLAS gives false with the reason", () => {
-    // (RHO1_NATIVE is removed from the probes' environment unless a test sets it.)
-    const { out, stderr } = runProbe({ RHO1_OPENBLAS: "/nonexistent/libopenblas.so.0" });
-    expect(out.first).toBe(false);
-    expect(String(out.reason)).toContain("OpenBLAS not found");
-    expect(notices(stderr)).toHaveLength(1);
+  test.skipIf(!avail.ok)(
+    "without OpenBLAS the built-in SGEMM runs; RHO1_BLAS=openblas then gives false",
+    () => {
+      // (RHO1_NATIVE is removed from the probes' environment unless a test sets it.)
+      const missing = "/nonexistent/libopenblas.so.0";
+      const builtin = runProbe({ RHO1_OPENBLAS: missing, RHO1_BLAS: undefined });
+      expect(builtin.out.first).toBe(true);
+      expect(String(builtin.out.blas)).toMatch(/^built-in SGEMM \S+ \S+, \d+ threads?$/);
+      expect(notices(builtin.stderr)).toHaveLength(0);
+      const { out, stderr } = runProbe({ RHO1_OPENBLAS: missing, RHO1_BLAS: "openblas" });
+      expect(out.first).toBe(false);
+      expect(String(out.reason)).toContain("RHO1_BLAS=openblas but OpenBLAS was not found");
+      expect(notices(stderr)).toHaveLength(1);
+    },
+  );
+
+  test("an unknown RHO1_BLAS is an error naming the accepted values", () => {
+    const proc = Bun.spawnSync([process.execPath, probe], {
+      env: { ...(process.env as Record<string, string>), RHO1_BLAS: "mkl" },
+      stderr: "pipe",
+    });
+    expect(proc.exitCode).not.toBe(0);
+    expect(proc.stderr.toString()).toContain("RHO1_BLAS=mkl: expected one of builtin, openblas, auto");
   });
 
   test.skipIf(!avail.ok)("a missing compiler with an empty cache gives false with the reason", () => {
@@ -64,7 +81,7 @@ describe("falling back to pure tfjs", () => {
     try {
       const { out } = runProbe({ RHO1_CACHE_DIR: cache, CC: "/nonexistent/cc", PATH: "/nonexistent" });
       expect(out.first).toBe(false);
-      expect(String(out.reason)).toContain("no C compiler");
+      expect(String(out.reason)).toContain("no C compiler found: install gcc or clang");
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }

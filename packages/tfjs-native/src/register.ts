@@ -5,8 +5,10 @@
 import "@tensorflow/tfjs-backend-cpu";
 import type { GradConfig, KernelConfig } from "@tensorflow/tfjs-core";
 import * as tf from "@tensorflow/tfjs-core";
+import { blasMode } from "./blas.ts";
 import { contractGradients, contractKernels } from "./kernels.ts";
 import {
+  blasSummary,
   findCompiler,
   findOpenBlas,
   type LoadedNative,
@@ -27,9 +29,16 @@ export interface NativeStatus {
   registered: boolean;
   /** Why they are not (disabled, OpenBLAS or compiler missing, compile error); null when registered or never tried. */
   reason: string | null;
-  /** Compiled library path, OpenBLAS path and its kernel (core) name, threads used, compiler flags. */
+  /** The BLAS in use, in words ("built-in SGEMM (avx512 12x32), 2 threads", ...). */
+  blas?: string;
+  /** RHO1_BLAS mode, the built-in SGEMM's micro-kernel, auto's per-shape decisions so far. */
+  blasMode?: string;
+  gemmKernel?: string;
+  blasDecisions?: Readonly<Record<string, string>>;
+  /** Compiled library path, OpenBLAS path and its kernel (core) name (null/"none": not loaded), threads used,
+   * compiler flags. */
   library?: string;
-  openblas?: string;
+  openblas?: string | null;
   corename?: string;
   threads?: number;
   flags?: string[];
@@ -58,8 +67,8 @@ function replaceKernel(config: KernelConfig): void {
 function registerAll(lib: LoadedNative): void {
   const stock = (name: string) => stockKernels.get(name) ?? tf.getKernel(name, "cpu");
   const configs = [
-    batchMatMulKernel(lib.symbols, stock(tf.BatchMatMul)),
-    fusedMatMulKernel(lib.symbols, stock(tf._FusedMatMul)),
+    batchMatMulKernel(lib, stock(tf.BatchMatMul)),
+    fusedMatMulKernel(lib, stock(tf._FusedMatMul)),
     addKernel(lib.symbols, stock(tf.Add)),
     ...contractKernels(lib.symbols),
   ];
@@ -73,7 +82,8 @@ function registerAll(lib: LoadedNative): void {
 
 /**
  * Registers the native kernels into the `cpu` backend. Resolves true when they are registered, false (with one notice
- * on stderr) when RHO1_NATIVE=0, OpenBLAS or a C compiler is missing, or compiling fails. Idempotent.
+ * on stderr) when RHO1_NATIVE=0, a C compiler is missing (or OpenBLAS under RHO1_BLAS=openblas), or compiling
+ * fails. Idempotent.
  */
 export function registerNativeKernels(opts: RegisterOptions = {}): Promise<boolean> {
   if (registeredNames.length > 0) return Promise.resolve(true);
@@ -104,6 +114,14 @@ export function registerNativeKernels(opts: RegisterOptions = {}): Promise<boole
   return attempt;
 }
 
+/**
+ * For @rho1/transformer's registerBackendExtension: registers the kernels and returns the BLAS in use, in words, for
+ * the start-up line (false when they are unavailable).
+ */
+export async function nativeBackendExtension(opts: RegisterOptions = {}): Promise<string | false> {
+  return (await registerNativeKernels(opts)) && loaded ? blasSummary(loaded) : false;
+}
+
 /** Restores the stock `cpu` kernels and gradients (the native library stays loaded for a later register). */
 export function unregisterNativeKernels(): void {
   for (const name of registeredNames) {
@@ -124,14 +142,28 @@ export function unregisterNativeKernels(): void {
 export function nativeStatus(): NativeStatus {
   const base = { registered: registeredNames.length > 0, reason, kernels: [...registeredNames] };
   if (!loaded) return base;
-  const { library, openblas, corename, threads, flags, compiled, coretype } = loaded;
-  return { ...base, library, openblas, corename, threads, flags, compiled, coretype };
+  const { library, openblas, corename, threads, flags, compiled, coretype, gemmKernel } = loaded;
+  return {
+    ...base,
+    blas: blasSummary(loaded),
+    blasMode: loaded.blas,
+    gemmKernel,
+    blasDecisions: loaded.chooser.decided,
+    library,
+    openblas,
+    corename,
+    threads,
+    flags,
+    compiled,
+    coretype,
+  };
 }
 
 /** Whether this machine can use the native path at all (for tests that must skip with a reason). */
 export function nativeAvailability(): { ok: boolean; reason: string | null } {
   if (process.env.RHO1_NATIVE === "0") return { ok: false, reason: "disabled by RHO1_NATIVE=0" };
-  if (!findOpenBlas()) return { ok: false, reason: "OpenBLAS not found (libopenblas0)" };
+  if (blasMode() === "openblas" && !findOpenBlas())
+    return { ok: false, reason: "RHO1_BLAS=openblas but OpenBLAS not found (libopenblas0)" };
   if (!findCompiler()) return { ok: false, reason: "no C compiler (cc/gcc/clang)" };
   return { ok: true, reason: null };
 }

@@ -29,6 +29,10 @@ describe("setupBackend", () => {
     expect(ok.stderr.trim()).toBe(
       "rho1: TensorFlow.js backend cpu + test kernels (@tensorflow/tfjs-node not installed)",
     );
+    const described = run(`registerBackendExtension("test", () => "fast sgemm"); await setupBackend();`);
+    expect(described.stderr.trim()).toBe(
+      "rho1: TensorFlow.js backend cpu + test kernels (fast sgemm) (@tensorflow/tfjs-node not installed)",
+    );
     const bad = run(
       `registerBackendExtension("a", () => { throw new Error("boom"); }); registerBackendExtension("b", () => false);
        console.log(await setupBackend());`,

@@ -6,15 +6,17 @@
  */
 import { tf } from "./tf.ts";
 
-type Extension = { name: string; register: () => Promise<boolean> | boolean };
+/** register() resolves false when it cannot load, true or a description for the start-up line when it did. */
+type Register = () => Promise<boolean | string> | boolean | string;
+type Extension = { name: string; register: Register };
 const extensions: Extension[] = [];
 
 /**
  * Registers an optional kernel provider for the cpu backend (the cli passes @rho1/tfjs-native's
- * `registerNativeKernels`). It is tried by setupBackend after the tfjs-node backends; `register` returns false (or
- * throws) when it cannot load, and the next choice is used. Registering a name again replaces the earlier entry.
+ * `nativeBackendExtension`). It is tried by setupBackend after the tfjs-node backends; `register` returns false (or
+ * throws) when it cannot load, and the next choice is used; a string it returns is shown in the start-up line. Registering a name again replaces the earlier entry.
  */
-export function registerBackendExtension(name: string, register: () => Promise<boolean> | boolean): void {
+export function registerBackendExtension(name: string, register: Register): void {
   const existing = extensions.findIndex((e) => e.name === name);
   if (existing >= 0) extensions[existing] = { name, register };
   else extensions.push({ name, register });
@@ -76,8 +78,11 @@ async function attempt(name: Choice): Promise<{ ok: true; label: string } | { ok
     case "native": {
       for (const ext of extensions) {
         try {
-          if ((await ext.register()) && (await trySetBackend("cpu")))
-            return { ok: true, label: `cpu + ${ext.name} kernels` };
+          const registered = await ext.register();
+          if (registered && (await trySetBackend("cpu"))) {
+            const detail = typeof registered === "string" ? ` (${registered})` : "";
+            return { ok: true, label: `cpu + ${ext.name} kernels${detail}` };
+          }
         } catch {
           // fall through: the extension could not load (no compiler, no BLAS, ...)
         }
