@@ -454,8 +454,25 @@ static void gemv_cols(void *ctx, int64_t begin, int64_t end) {
   for (int64_t chunk = begin; chunk < end; chunk++) {
     const int j0 = (int)chunk * GEMV_COLS, j1 = j0 + GEMV_COLS < g->n ? j0 + GEMV_COLS : g->n;
     float acc[GEMV_COLS];
-    if (g->trans_b) { /* B [N, K]: a dot product per column */
-      for (int j = j0; j < j1; j++) {
+    if (g->trans_b) { /* B [N, K]: a dot product per column, four at a time (four independent FMA chains) */
+      int j = j0;
+      for (; j + 4 <= j1; j += 4) {
+        const float *r0 = g->b + (int64_t)j * g->ldb, *r1 = r0 + g->ldb, *r2 = r1 + g->ldb, *r3 = r2 + g->ldb;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+        for (int p = 0; p < g->k; p++) {
+          const float ap = g->a[p];
+          s0 += ap * r0[p];
+          s1 += ap * r1[p];
+          s2 += ap * r2[p];
+          s3 += ap * r3[p];
+        }
+        acc[j - j0] = s0;
+        acc[j - j0 + 1] = s1;
+        acc[j - j0 + 2] = s2;
+        acc[j - j0 + 3] = s3;
+      }
+      for (; j < j1; j++) {
         const float *row = g->b + (int64_t)j * g->ldb;
         float s = 0.0f;
 #pragma omp simd reduction(+ : s)

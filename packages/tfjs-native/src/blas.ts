@@ -26,6 +26,8 @@ type Choice = "builtin" | "openblas";
 
 export class BlasChooser {
   private readonly decisions: Record<string, Choice> = {};
+  /** Set by pin(): every call on that BLAS (benchmarks compare both in one process). */
+  private pinned: 0 | 1 | null = null;
 
   /**
    * mode: as configured; openblas: whether OpenBLAS is loaded; file: where auto decisions persist (null: nowhere).
@@ -80,8 +82,21 @@ export class BlasChooser {
     this.save();
   }
 
+  /** Runs fn with every product on one BLAS (OpenBLAS only if loaded: an error otherwise). */
+  pin<T>(blas: Choice, fn: () => T): T {
+    if (blas === "openblas" && !this.openblas) throw new Error("OpenBLAS is not loaded");
+    const before = this.pinned;
+    this.pinned = blas === "openblas" ? 1 : 0;
+    try {
+      return fn();
+    } finally {
+      this.pinned = before;
+    }
+  }
+
   /** The BLAS for a call without timing, or null when auto has yet to time this shape. */
   private fixedChoice(shape: string, flops: number): 0 | 1 | null {
+    if (this.pinned !== null) return this.pinned;
     if (this.mode === "builtin" || !this.openblas || (this.mode === "auto" && flops < AUTO_MIN_FLOPS))
       return 0;
     if (this.mode === "openblas") return 1;

@@ -9,4 +9,5 @@ export {
   type RegisterOptions,
   registerNativeKernels,
   unregisterNativeKernels,
+  withBlas,
 } from "./register.ts";

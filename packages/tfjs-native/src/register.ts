@@ -122,6 +122,15 @@ export async function nativeBackendExtension(opts: RegisterOptions = {}): Promis
   return (await registerNativeKernels(opts)) && loaded ? blasSummary(loaded) : false;
 }
 
+/**
+ * Runs fn with every native matmul on one BLAS, whatever RHO1_BLAS says (benchmarks time both in one process).
+ * "openblas" throws when OpenBLAS is not loaded.
+ */
+export function withBlas<T>(blas: "builtin" | "openblas", fn: () => T): T {
+  if (!loaded) throw new Error("native kernels are not loaded");
+  return loaded.chooser.pin(blas, fn);
+}
+
 /** Restores the stock `cpu` kernels and gradients (the native library stays loaded for a later register). */
 export function unregisterNativeKernels(): void {
   for (const name of registeredNames) {
