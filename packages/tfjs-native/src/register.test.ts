@@ -49,7 +49,7 @@ describe("falling back to pure tfjs", () => {
       kernel: false,
     });
     expect(notices(stderr)).toHaveLength(1);
-  });
+  }, 30_000);
 
   test.skipIf(!avail.ok)(
     "without OpenBLAS the built-in SGEMM runs; RHO1_BLAS=openblas then gives false",
@@ -65,6 +65,7 @@ describe("falling back to pure tfjs", () => {
       expect(String(out.reason)).toContain("RHO1_BLAS=openblas but OpenBLAS was not found");
       expect(notices(stderr)).toHaveLength(1);
     },
+    30_000,
   );
 
   test("an unknown RHO1_BLAS is an error naming the accepted values", () => {
@@ -74,7 +75,7 @@ describe("falling back to pure tfjs", () => {
     });
     expect(proc.exitCode).not.toBe(0);
     expect(proc.stderr.toString()).toContain("RHO1_BLAS=mkl: expected one of builtin, openblas, auto");
-  });
+  }, 30_000);
 
   test.skipIf(!avail.ok)("a missing compiler with an empty cache gives false with the reason", () => {
     const cache = mkdtempSync(join(tmpdir(), "rho1-native-"));
@@ -104,7 +105,7 @@ describe.skipIf(!avail.ok)("registration", () => {
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 
   test("idempotent, reports status, and unregister restores the stock kernels", async () => {
     expect(await registerNativeKernels()).toBe(true);

@@ -41,7 +41,7 @@ describe("setupBackend", () => {
     expect(bad.stdout.trim()).toBe("cpu");
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
     expect(bad.stderr).not.toContain("boom");
-  });
+  }, 30_000);
 
   test("RHO1_BACKEND forces a choice, and an unavailable or unknown one is an error naming it", () => {
     const cpu = run("console.log(await setupBackend());", { RHO1_BACKEND: "cpu" });
