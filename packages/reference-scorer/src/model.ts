@@ -55,14 +55,12 @@ export async function loadCorpusTokenizer(dir: string): Promise<CorpusTokenizer>
   return loadTokenizer(dir);
 }
 
-/** Loads the reference model and wraps CausalLM.tokenLosses as a TokenScorer. */
+/**
+ * Loads the reference model and wraps CausalLM.tokenLosses as a TokenScorer, on whatever TensorFlow.js backend the
+ * application has set up (the CLI: `setupBackend()` with @rho1/tfjs-native's kernels).
+ */
 export async function loadModelScorer(dir: string): Promise<TokenScorer> {
-  const { CausalLM, registerBackendExtension, setupBackend, tf } = await import("@rho1/transformer");
-  // Library users get the native kernels too when they load (a no-op if the CLI already chose the backend).
-  registerBackendExtension("tfjs-native", async () =>
-    (await import("@rho1/tfjs-native")).nativeBackendExtension(),
-  );
-  await setupBackend();
+  const { CausalLM, tf } = await import("@rho1/transformer");
   const model = await CausalLM.load(dir);
   return {
     vocabSize: model.config.vocabSize,

@@ -4,7 +4,7 @@ import { expandInputs, ScoreStore } from "@rho1/reference-scorer";
 import { formatEta, ProgressLine } from "@rho1/report";
 import type { SelectionScope } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
-import { CausalLM, defaultSeqLen, readConfig, setupBackend } from "@rho1/transformer";
+import { CausalLM, defaultSeqLen, readConfig } from "@rho1/transformer";
 import { AdamW, noDecayOf } from "./adamw.ts";
 import {
   checkpointName,
@@ -141,7 +141,6 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const decayExclude = [...new Set(opts.weightDecayExclude ?? [])].sort();
   const noDecay = noDecayOf(decayExclude);
 
-  await setupBackend();
   const tokenizer = await loadTokenizer(opts.modelDir);
   const dataFiles = await expandInputs(opts.data);
   let source: SequenceSource;

@@ -4,6 +4,7 @@ import { loadModelScorer, ScoreStore } from "@rho1/reference-scorer";
 import { type Chart, type HeatmapDoc, reportHtml, type Table, writeHtml } from "@rho1/report";
 import { CATEGORIES, selectTokens, type TokenCategory, tokenCategories } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
+import { setupBackend } from "@rho1/transformer";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `usage: rho1 analyze --scores DIR --models DIR[,DIR...] --out DIR [options]
@@ -121,6 +122,7 @@ export const command: Command = {
     const batch = 8;
     for (const [c, dir] of models.entries()) {
       process.stderr.write(`rho1 analyze: scoring ${rows} rows with ${dir} (${c + 1}/${models.length})\n`);
+      await setupBackend();
       const scorer = await loadModelScorer(dir);
       try {
         const all = new Float32Array(rows * (T - 1));

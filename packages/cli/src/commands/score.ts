@@ -1,5 +1,5 @@
 import { exportScoresParquet, mergeScores, type ScoreManifest, scoreCorpus } from "@rho1/reference-scorer";
-import { readConfig } from "@rho1/transformer";
+import { readConfig, setupBackend } from "@rho1/transformer";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `rho1 score --model REF_DIR --data PATH... --out DIR [options]
@@ -132,6 +132,7 @@ export const command: Command = {
     } catch {
       // A missing or unreadable config is reported by scoreCorpus with its file name.
     }
+    await setupBackend();
     const manifest = await scoreCorpus({
       modelDir,
       data,

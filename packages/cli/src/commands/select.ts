@@ -6,6 +6,7 @@ import {
   selectDocuments,
 } from "@rho1/reference-scorer";
 import { loadTokenizer } from "@rho1/tokenizer";
+import { setupBackend } from "@rho1/transformer";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `usage: rho1 select --scores DIR (--model DIR | --model-scores DIR) (--ratio R | --threshold X) --out FILE.parquet [options]
@@ -89,6 +90,7 @@ export const command: Command = {
       }
       modelScores = (values["model-scores-out"] as string | undefined) ?? `${out}.model-scores`;
       process.stderr.write(`rho1 select: scoring the corpus with ${modelDir} into ${modelScores}\n`);
+      await setupBackend();
       await scoreCorpus({
         modelDir,
         data: manifest.sources.map((s) => s.path),

@@ -1,4 +1,5 @@
 import { type TrainOptions, train, WEIGHT_DECAY_GROUPS } from "@rho1/train";
+import { setupBackend } from "@rho1/transformer";
 import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
 
 const USAGE = `rho1 train --model DIR --data PATH... --out DIR [options]
@@ -128,6 +129,7 @@ export const command: Command = {
       saveEvery: numberOption(values, "save-every", 0, { integer: true, min: 0 }),
       resume: values.resume ?? false,
     };
+    await setupBackend();
     const summary = await train(options);
     const loss = summary.losses.at(-1);
     process.stderr.write(
