@@ -15,6 +15,7 @@ const ROOT = join(import.meta.dir, "../../..");
 const CHILD = join(import.meta.dir, "testing/score-child.ts");
 let dir: string;
 let data: string[];
+let expected: Record<string, string>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "rho1-kill-"));
@@ -28,10 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function runChild(
-  outDir: string,
-  opts: { killAt?: string; killAfterMs?: number; delayMs?: number } = {},
-) {
+function spawnChild(outDir: string, opts: { killAt?: string; delayMs?: number } = {}) {
   const args = {
     modelDir: join(ROOT, "models/stories260K"),
     data,
@@ -41,7 +39,14 @@ async function runChild(
     delayMs: opts.delayMs ?? 0,
   };
   const env: Record<string, string | undefined> = { ...process.env, RHO1_SCORE_KILL_AT: opts.killAt };
-  const child = Bun.spawn(["bun", CHILD, JSON.stringify(args)], { env, stdout: "pipe", stderr: "pipe" });
+  return Bun.spawn(["bun", CHILD, JSON.stringify(args)], { env, stdout: "pipe", stderr: "pipe" });
+}
+
+async function runChild(
+  outDir: string,
+  opts: { killAt?: string; killAfterMs?: number; delayMs?: number } = {},
+) {
+  const child = spawnChild(outDir, opts);
   if (opts.killAfterMs !== undefined) setTimeout(() => child.kill("SIGKILL"), opts.killAfterMs);
   await child.exited;
   return { code: child.exitCode, signal: child.signalCode, stderr: await new Response(child.stderr).text() };
@@ -52,7 +57,7 @@ test("killed at 8 points and rerun each time: the store equals an uninterrupted 
   const ok = await runChild(clean);
   expect(ok.stderr).toBe("");
   expect(ok.code).toBe(0);
-  const expected = treeDigest(clean);
+  expected = treeDigest(clean);
   expect(Object.keys(expected).length).toBe(1 + 10); // manifest + 10 row groups
 
   const out = join(dir, "killed");
@@ -70,6 +75,9 @@ test("killed at 8 points and rerun each time: the store equals an uninterrupted 
   for (const killAt of points) {
     const r = await runChild(out, { killAt });
     expect(r.signal).toBe("SIGKILL");
+    // Every rerun finds the lock of the run it follows, whose process is gone, and takes it over.
+    if (killAt !== points[0])
+      expect(r.stderr).toMatch(/taking over the lock of pid \d+ .* no longer running/);
     const names = await readdir(join(out, "units")).catch(() => [] as string[]);
     committed.push(names.filter((n) => n.endsWith(".bin")).length);
     temps.push(names.filter((n) => n.includes(".tmp-")).length);
@@ -92,4 +100,19 @@ test("killed at 8 points and rerun each time: the store equals an uninterrupted 
   }
   expect((await runChild(timed)).code).toBe(0);
   expect(treeDigest(timed)).toEqual(expected);
+}, 60_000);
+
+test("two runs on one store at once: the second is refused naming the first, which finishes intact", async () => {
+  const out = join(dir, "concurrent");
+  const first = spawnChild(out, { delayMs: 15 });
+  const lockFile = join(out, ".rho1.lock");
+  while (!(await Bun.file(lockFile).exists())) await Bun.sleep(10);
+  await Bun.sleep(200); // the first is now scoring its first unit, with a temp file to lose
+  const second = await runChild(out);
+  expect(second.code).toBe(1);
+  expect(second.stderr).toContain(`${out} is in use by pid ${first.pid} on `);
+  await first.exited;
+  expect(first.exitCode).toBe(0);
+  expect(await new Response(first.stderr).text()).toBe("");
+  expect(treeDigest(out)).toEqual(expected);
 }, 60_000);

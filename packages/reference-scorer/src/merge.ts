@@ -16,10 +16,20 @@ import {
   specOf,
   unitFileName,
 } from "./manifest.ts";
+import { lockOutput } from "./output-lock.ts";
 
 export async function mergeScores(dirs: string[], outDir?: string): Promise<ScoreManifest> {
   if (dirs.length === 0) throw new ScoreError("bad_option", "merge needs at least one store");
   const out = outDir ?? dirs[0];
+  const lock = lockOutput(out, "rho1 score merge");
+  try {
+    return await mergeLocked(dirs, out);
+  } finally {
+    lock.release();
+  }
+}
+
+async function mergeLocked(dirs: string[], out: string): Promise<ScoreManifest> {
   const manifests = dirs.map(readManifest);
   const spec = specOf(manifests[0]);
   manifests.forEach((m, i) => {

@@ -6,7 +6,7 @@
  * nothing and duplicates nothing. `run.json` (the job's spec, written first) refuses a rerun with different
  * settings; `manifest.json` (written last, atomically) marks the store finished.
  */
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@rho1/io";
 import { ConfigError, defaultSeqLen, type LlamaConfig, readConfig } from "@rho1/transformer";
@@ -33,6 +33,7 @@ import {
   unitFileName,
 } from "./manifest.ts";
 import { hashModelDir, loadCorpusTokenizer, loadModelScorer, type TokenScorer } from "./model.ts";
+import { lockOutput, removeStaleTemps } from "./output-lock.ts";
 import { type CorpusTokenizer, packDocuments, padIdOf } from "./pack.ts";
 import { ProgressReporter, type ProgressSink, stderrSink } from "./progress.ts";
 import { encodeUnit, type LossDtype, mapUnit, UNIT_VERSION } from "./unit-file.ts";
@@ -109,14 +110,6 @@ function checkOptions(o: ScoreCorpusOptions): void {
   }
 }
 
-/** Deletes temp files left by a killed process (`*.tmp-<pid>`), so a finished store holds only real files. */
-async function removeStaleTemps(dir: string): Promise<void> {
-  for (const sub of [dir, join(dir, "units")]) {
-    const names = await readdir(sub).catch(() => [] as string[]);
-    for (const name of names) if (/\.tmp-\d+$/.test(name)) await rm(join(sub, name), { force: true });
-  }
-}
-
 function unitDone(
   path: string,
   seqLen: number,
@@ -134,6 +127,15 @@ function unitDone(
 
 export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreManifest> {
   checkOptions(options);
+  const lock = lockOutput(options.outDir, "rho1 score");
+  try {
+    return await scoreLocked(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function scoreLocked(options: ScoreCorpusOptions): Promise<ScoreManifest> {
   const { modelDir, outDir, batchSize } = options;
   const textColumn = options.textColumn ?? "text";
   const lossDtype = options.lossDtype ?? "f32";
@@ -204,7 +206,8 @@ export async function scoreCorpus(options: ScoreCorpusOptions): Promise<ScoreMan
   } else {
     writeFileAtomic(runPath, runJson);
   }
-  await removeStaleTemps(outDir);
+  removeStaleTemps(outDir);
+  removeStaleTemps(join(outDir, "units"));
 
   const units = shard ? shardUnits(files, shard.index, shard.count) : files.flatMap((f) => f.units);
   const totalWeight = units.reduce((s, u) => s + u.weight, 0) || 1;

@@ -4,6 +4,7 @@ import { openSafetensors, type TensorToWrite, writeSafetensors } from "@rho1/saf
 import type { CausalLM } from "@rho1/transformer";
 import type { AdamWState } from "./adamw.ts";
 import { TrainError } from "./errors.ts";
+import { ioError } from "./metrics-log.ts";
 import type { SamplerState } from "./sampler.ts";
 
 const STATE_FILE = "trainer_state.json";
@@ -41,6 +42,31 @@ export async function saveCheckpoint(
   const final = join(outDir, checkpointName(state.step));
   const tmp = join(outDir, `.tmp-${checkpointName(state.step)}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
+  try {
+    await writeCheckpointFiles(tmp, model, optimizer, state, tokenizerDir);
+  } catch (error) {
+    // This process made the temp folder, so it removes it: a full disk is not left fuller by a failed save.
+    rmSync(tmp, { recursive: true, force: true });
+    if (!/^E[A-Z]+$/.test(String((error as NodeJS.ErrnoException).code))) throw error;
+    throw ioError(tmp, error, `cannot write ${checkpointName(state.step)}`);
+  }
+  if (existsSync(final)) {
+    // Replacing a checkpoint of the same step (a re-run): move the old one aside first, drop it after.
+    const old = `${final}.old-${process.pid}`;
+    renameSync(final, old);
+    renameSync(tmp, final);
+    rmSync(old, { recursive: true, force: true });
+  } else renameSync(tmp, final);
+  return final;
+}
+
+async function writeCheckpointFiles(
+  tmp: string,
+  model: CausalLM,
+  optimizer: AdamWState,
+  state: TrainerState,
+  tokenizerDir?: string,
+): Promise<void> {
   await model.save(tmp, { dtype: "F32", tokenizerDir });
   const tensors = new Map<string, TensorToWrite>();
   for (const [kind, moments] of [
@@ -54,14 +80,6 @@ export async function saveCheckpoint(
   }
   await writeSafetensors(join(tmp, OPTIMIZER_FILE), tensors, { step: String(optimizer.step) });
   writeFileSync(join(tmp, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
-  if (existsSync(final)) {
-    // Replacing a checkpoint of the same step (a re-run): move the old one aside first, drop it after.
-    const old = `${final}.old-${process.pid}`;
-    renameSync(final, old);
-    renameSync(tmp, final);
-    rmSync(old, { recursive: true, force: true });
-  } else renameSync(tmp, final);
-  return final;
 }
 
 /** The complete checkpoint with the highest step under `outDir`, or null. */

@@ -1,5 +1,4 @@
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
-import { parseJsonLines, writeFileAtomic } from "@rho1/io";
+import { writeFileAtomic } from "@rho1/io";
 import { lossCurvesPage } from "@rho1/report";
 
 /** One line of metrics.jsonl. */
@@ -21,20 +20,6 @@ export interface StepMetrics {
   grad_norm: number;
   /** Mean excess loss (model CE − reference CE) over the batch's valid tokens; null without a reference. */
   excess_loss: number | null;
-}
-
-/** Keeps metrics.jsonl lines up to `step` (a resumed run rewrites what came after its checkpoint). */
-export function truncateMetrics(path: string, step: number): StepMetrics[] {
-  if (!existsSync(path)) return [];
-  const kept = [...parseJsonLines(readFileSync(path, "utf8"), path)]
-    .map((record) => record.value as StepMetrics)
-    .filter((m) => m.step <= step);
-  writeFileAtomic(path, kept.map((m) => `${JSON.stringify(m)}\n`).join(""));
-  return kept;
-}
-
-export function appendMetrics(path: string, m: StepMetrics): void {
-  appendFileSync(path, `${JSON.stringify(m)}\n`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { expandInputs, ScoreStore } from "@rho1/reference-scorer";
+import { expandInputs, lockOutput, removeStaleTemps, ScoreStore } from "@rho1/reference-scorer";
 import { formatEta, ProgressLine } from "@rho1/report";
 import type { SelectionScope } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
@@ -17,7 +17,8 @@ import { clipGradNorm } from "./clip.ts";
 import { packText, type SequenceSource, scoredSource } from "./data.ts";
 import { TrainError } from "./errors.ts";
 import { batchGradients, type MicroBatch } from "./gradients.ts";
-import { appendMetrics, type StepMetrics, truncateMetrics, writeLossCurves } from "./report.ts";
+import { MetricsLog } from "./metrics-log.ts";
+import { type StepMetrics, writeLossCurves } from "./report.ts";
 import { Sampler } from "./sampler.ts";
 import { cosineSchedule } from "./schedule.ts";
 
@@ -107,8 +108,24 @@ function positive(name: string, value: number, integer: boolean, min = 1): numbe
   return value;
 }
 
-/** The `rho1 train` loop: plain causal LM, or Selective Language Modeling with precomputed scores or a reference model. */
+/**
+ * The `rho1 train` loop: plain causal LM, or Selective Language Modeling with precomputed scores or a reference model.
+ * Holds outDir's lock (one writer per folder) for the whole run; temp files of dead runs there are removed first.
+ */
 export async function train(opts: TrainOptions): Promise<TrainSummary> {
+  const lock = lockOutput(opts.outDir, "rho1 train");
+  try {
+    for (const name of removeStaleTemps(opts.outDir))
+      (opts.progress ?? process.stderr)?.write(
+        `rho1 train: cleaned up ${name}, left by a run that is gone\n`,
+      );
+    return await trainLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
   if (opts.refScores && opts.refModelDir)
     throw new TrainError("give --ref-scores or --ref-model, not both", "bad_option");
@@ -184,7 +201,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const schedule = { lr, minLr, warmup, total: totalSteps };
 
   mkdirSync(opts.outDir, { recursive: true });
-  const metricsPath = join(opts.outDir, "metrics.jsonl");
+  const metricsLog = new MetricsLog(join(opts.outDir, "metrics.jsonl"));
+  const notice = (line: string) => (opts.progress ?? process.stderr)?.write(`${line}\n`);
   const curvesPath = join(opts.outDir, "loss-curves.html");
   const latest = latestCheckpoint(opts.outDir);
   if (latest && !opts.resume) {
@@ -222,8 +240,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     optimizer.loadState(moments);
     sampler.restore(state.data);
     ({ step, tokens, selectedTokens } = state);
-    history = truncateMetrics(metricsPath, step);
-  } else truncateMetrics(metricsPath, 0);
+    history = metricsLog.restore(step, notice);
+  } else metricsLog.reset();
 
   const progress = opts.progress === null ? null : new ProgressLine(opts.progress ?? process.stderr);
   const title = `rho1 train: ${basename(resolve(opts.modelDir))}, ${ratio < 1 ? `SLM ratio ${ratio} (${scope})` : "causal LM"}`;
@@ -304,7 +322,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         grad_norm: norm,
         excess_loss: Number.isFinite(result.stats.meanExcess) ? result.stats.meanExcess : null,
       };
-      appendMetrics(metricsPath, metrics);
+      metricsLog.append(metrics);
       history.push(metrics);
       opts.onStep?.(metrics);
       progress?.update(
@@ -322,6 +340,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
           tokens,
           selectedTokens,
         };
+        metricsLog.sync();
         lastCheckpoint = await saveCheckpoint(opts.outDir, model, optimizer.state(), state, opts.modelDir);
         writeLossCurves(curvesPath, history, title);
       }
