@@ -30,9 +30,20 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
  * `--help` is always accepted and reported as `help: true`.
  */
 export function parseCommandArgs<O extends Options>(argv: string[], options: O, allowPositionals = false) {
+  // `--steps -5` is a value, not an option: parseArgs would call it "ambiguous"; joined as `--steps=-5` it reaches
+  // the option's own check, which names the option and what it expects.
+  const args = argv.map((arg, i) => {
+    const name = /^--([^=]+)$/.exec(argv[i - 1] ?? "")?.[1];
+    return name && options[name]?.type === "string" && /^-[\d.]/.test(arg) ? `\0${arg}` : arg;
+  });
+  const joined: string[] = [];
+  for (const arg of args) {
+    if (arg.startsWith("\0")) joined[joined.length - 1] += `=${arg.slice(1)}`;
+    else joined.push(arg);
+  }
   try {
     return parseArgs({
-      args: argv,
+      args: joined,
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals,
       strict: true,
@@ -63,12 +74,16 @@ export function numberOption(
     typeof raw !== "string" ||
     raw.trim() === "" ||
     !Number.isFinite(value) ||
-    (check.integer && !Number.isInteger(value)) ||
+    (check.integer && !Number.isSafeInteger(value)) ||
     (check.min !== undefined && value < check.min) ||
     (check.max !== undefined && value > check.max);
   if (bad) {
     const kind = check.integer ? "an integer" : "a number";
-    const range = `${check.min !== undefined ? ` >= ${check.min}` : ""}${check.max !== undefined ? ` <= ${check.max}` : ""}`;
+    const { min, max } = check;
+    const range =
+      min !== undefined && max !== undefined
+        ? ` in ${min === Number.MIN_VALUE ? "(0" : `[${min}`}, ${max}]`
+        : `${min !== undefined ? ` >= ${min}` : ""}${max !== undefined ? ` <= ${max}` : ""}`;
     throw new UsageError(`--${name} expects ${kind}${range}, found ${JSON.stringify(raw)}`);
   }
   return value;

@@ -20,3 +20,11 @@ export class ScoreError extends Error {
     this.rowGroup = where.rowGroup;
   }
 }
+
+/** "no documents in …": the corpus has no non-empty text (empty files, or only null / blank texts). */
+export function emptyInput(files: { path: string }[]): ScoreError {
+  const names = files.map((f) => f.path);
+  const list =
+    names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
+  return new ScoreError("empty_input", `no documents in ${list} (empty files, or only empty or null texts)`);
+}

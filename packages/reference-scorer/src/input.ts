@@ -74,6 +74,15 @@ async function planParquet(
   fileIndex: number,
   textColumn: string,
 ): Promise<InputFile> {
+  // Magic "PAR1" at both ends and a 4-byte footer length: anything shorter is not parquet (hyparquet would
+  // report a negative byte offset).
+  if (size < 12) {
+    throw new ScoreError(
+      size === 0 ? "empty_input" : "corrupt_input",
+      `not a parquet file: ${size} bytes (${size === 0 ? "empty" : "too short for its header and footer"})`,
+      { file: path },
+    );
+  }
   let metadata: FileMetaData;
   try {
     metadata = await parquetMetadataAsync(fileAsyncBuffer(path, size));

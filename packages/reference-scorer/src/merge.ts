@@ -6,7 +6,7 @@
 import { copyFile, link, mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "@rho1/io";
-import { ScoreError } from "./errors.ts";
+import { emptyInput, ScoreError } from "./errors.ts";
 import {
   buildManifest,
   manifestJson,
@@ -86,6 +86,7 @@ async function mergeLocked(dirs: string[], out: string): Promise<ScoreManifest> 
     await link(from, to).catch(() => copyFile(from, to));
   }
   const manifest = await buildManifest(out, spec, order, null);
+  if (manifest.counts.documents === 0) throw emptyInput(spec.sources);
   writeFileAtomic(join(out, "manifest.json"), manifestJson(manifest));
   return manifest;
 }

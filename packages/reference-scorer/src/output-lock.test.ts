@@ -93,26 +93,33 @@ test("a live pid whose start time differs (pid reused) is stale; another host's 
 
 test("of eight processes racing for one folder, exactly one gets the lock", async () => {
   const dir = join(work, "race");
+  const results = join(work, "race-results");
   mkdirSync(dir);
+  mkdirSync(results);
+  // Each child tries once at the agreed moment and records the outcome; the winner holds the lock until all eight
+  // have tried (so a slow starter cannot find it already released).
   const script = `
+    const { readdirSync, writeFileSync } = await import("node:fs");
     const { lockOutput } = await import(${JSON.stringify(join(import.meta.dir, "output-lock.ts"))});
     const start = Number(process.env.RACE_START);
     while (Date.now() < start) {}
-    try { lockOutput(process.env.RACE_DIR, "race"); console.log("won"); Bun.sleepSync(300); }
-    catch (e) { console.log(e.name); }`;
-  const start = Date.now() + 700;
+    let outcome;
+    try { lockOutput(process.env.RACE_DIR, "race"); outcome = "won"; } catch (e) { outcome = e.name; }
+    writeFileSync(process.env.RACE_RESULTS + "/" + process.pid, outcome);
+    if (outcome === "won") while (readdirSync(process.env.RACE_RESULTS).length < 8) Bun.sleepSync(5);`;
+  const start = Date.now() + 1000;
   const children = Array.from({ length: 8 }, () =>
     Bun.spawn(["bun", "-e", script], {
-      env: { ...process.env, RACE_START: String(start), RACE_DIR: dir },
-      stdout: "pipe",
+      env: { ...process.env, RACE_START: String(start), RACE_DIR: dir, RACE_RESULTS: results },
       stderr: "inherit",
     }),
   );
-  const outputs = await Promise.all(children.map(async (c) => (await new Response(c.stdout).text()).trim()));
-  expect(outputs.filter((o) => o === "won")).toHaveLength(1);
-  expect(outputs.filter((o) => o === "OutputLockedError")).toHaveLength(7);
+  await Promise.all(children.map((c) => c.exited));
+  const outcomes = readdirSync(results).map((n) => readFileSync(join(results, n), "utf8"));
+  expect(outcomes.filter((o) => o === "won")).toHaveLength(1);
+  expect(outcomes.filter((o) => o === "OutputLockedError")).toHaveLength(7);
   expect(existsSync(join(dir, LOCK_FILE))).toBe(false); // released at the winner's exit
-}, 20_000);
+}, 30_000);
 
 test("temp files are removed only when their maker is gone; a half-replaced folder is restored", () => {
   const dir = join(work, "temps");

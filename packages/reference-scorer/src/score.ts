@@ -10,7 +10,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@rho1/io";
 import { ConfigError, defaultSeqLen, type LlamaConfig, readConfig } from "@rho1/transformer";
-import { ScoreError } from "./errors.ts";
+import { emptyInput, ScoreError } from "./errors.ts";
 import {
   DEFAULT_JSONL_UNIT_BYTES,
   type InputFile,
@@ -239,6 +239,7 @@ async function scoreLocked(options: ScoreCorpusOptions): Promise<ScoreManifest> 
           lossDtype,
           bos,
           modelVocab: modelVocab ?? scorer.vocabSize,
+          modelName: modelDir,
           timings: options.timings ?? { read: 0, tokenize: 0, model: 0, write: 0 },
           onBatch: (tokens, fraction) => {
             totals.tokensThisRun += tokens;
@@ -261,6 +262,9 @@ async function scoreLocked(options: ScoreCorpusOptions): Promise<ScoreManifest> 
   }
   reporter.update(snapshot(), totals.tokensThisRun, true);
 
+  // An empty corpus is a mistake (a wrong path, an empty export), not a store: refuse it before the manifest, so
+  // nothing downstream trains on zero sequences. A shard may be empty; `merge` checks the whole.
+  if (!shard && totals.documents === 0) throw emptyInput(files);
   const manifest = await buildManifest(
     outDir,
     spec,
@@ -284,6 +288,8 @@ interface UnitContext {
   lossDtype: LossDtype;
   bos: boolean;
   modelVocab: number | null;
+  /** The model folder, for messages. */
+  modelName: string;
   onBatch: (tokens: number, fraction: number) => void;
   timings: StageTimings;
 }
@@ -318,6 +324,18 @@ async function scoreUnit(file: InputFile, unit: InputUnit, path: string, ctx: Un
         `scorer returned ${ce.length} losses for ${batch} rows of ${T} tokens, expected ${batch * (T - 1)}`,
         where,
       );
+    }
+    // A NaN or Inf loss (NaN weights, an overflow) would be stored and later rank tokens for selection: stop at
+    // the first one, before this unit is written, so the store stays unfinished.
+    for (let i = 0; i < ce.length; i++) {
+      if (!Number.isFinite(ce[i])) {
+        const row = Math.floor(i / (T - 1));
+        throw new ScoreError(
+          "non_finite_loss",
+          `reference loss ${ce[i]} at packed row ${s + row} of this unit, token ${(i % (T - 1)) + 1}: the model (${ctx.modelName}) gives non-finite losses; the store stays unfinished`,
+          where,
+        );
+      }
     }
     loss.set(ce, s * (T - 1));
     let tokens = 0;

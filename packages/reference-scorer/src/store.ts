@@ -1,11 +1,17 @@
 /**
  * Random-access reader of a finished score store. Unit files are memory-mapped lazily (privately, so a
  * caller writing into a returned array never touches the file); nothing is loaded up front but the manifest.
+ *
+ * Trust: `open(dir, { verify: true })` checks every unit against the manifest (size, sha256, layout, finite
+ * losses) before returning, so a consumer that trains on the store never takes a step on data that changed after
+ * scoring. Without it (stores on trusted storage) sizes are still checked at open, and each unit's layout and
+ * losses on its first map, before its first row is returned.
  */
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ScoreError } from "./errors.ts";
 import { readManifest, type ScoreManifest } from "./manifest.ts";
-import { mapUnit, type UnitView } from "./unit-file.ts";
+import { decodeUnitHeader, mapUnit, type UnitView } from "./unit-file.ts";
 
 export interface ScoredSequence {
   /** [seqLen] token ids (a view into the mapped file: read-only by contract). */
@@ -37,9 +43,86 @@ export class ScoreStore {
     this.views = new Array(manifest.units.length);
   }
 
-  /** Opens a finished store (its manifest.json); unit files are mapped on first use. */
-  static open(dir: string): ScoreStore {
-    return new ScoreStore(dir, readManifest(dir));
+  /**
+   * Opens a finished store (its manifest.json); unit files are mapped on first use. `verify` hashes every unit
+   * first (about 1 s per GB here) and throws a ScoreError naming the first unit that does not match.
+   */
+  static open(dir: string, options: { verify?: boolean } = {}): ScoreStore {
+    const store = new ScoreStore(dir, readManifest(dir));
+    for (const entry of store.manifest.units) {
+      const path = join(dir, entry.path);
+      let size: number;
+      try {
+        size = statSync(path).size;
+      } catch {
+        throw new ScoreError("corrupt_store", "unit file is missing", { file: path });
+      }
+      if (size !== entry.bytes)
+        throw new ScoreError(
+          "corrupt_store",
+          `unit file has ${size} bytes, the manifest says ${entry.bytes}`,
+          {
+            file: path,
+          },
+        );
+    }
+    if (options.verify) for (let u = 0; u < store.manifest.units.length; u++) store.verifyUnit(u);
+    return store;
+  }
+
+  /**
+   * Streams unit u's file (never mapped, so RSS does not grow with the store): its sha256 must equal the
+   * manifest's and every stored loss must be finite (padding positions hold 0).
+   */
+  verifyUnit(u: number): void {
+    const entry = this.manifest.units[u];
+    const path = join(this.dir, entry.path);
+    const hasher = new Bun.CryptoHasher("sha256");
+    const fd = openSync(path, "r");
+    let lossStart = 0;
+    let lossEnd = 0;
+    let f16 = false;
+    try {
+      for (let at = 0; ; ) {
+        // Fill the buffer whole (a short read mid-file would split a loss value across chunks).
+        let n = 0;
+        for (let got = -1; got !== 0 && n < VERIFY_BUFFER.length; n += got)
+          got = readSync(fd, VERIFY_BUFFER, n, VERIFY_BUFFER.length - n, at + n);
+        if (n === 0) break;
+        const chunk = VERIFY_BUFFER.subarray(0, n);
+        hasher.update(chunk);
+        if (at === 0) {
+          const layout = decodeUnitHeader(chunk, path);
+          f16 = layout.lossDtype === "f16";
+          lossStart = layout.lossOffset;
+          lossEnd = lossStart + layout.sequences * (layout.seqLen - 1) * (f16 ? 2 : 4);
+        }
+        // Loss values in this chunk (offsets are 8-aligned and the buffer a multiple of 8, so views line up).
+        const from = Math.max(at, lossStart);
+        const to = Math.min(at + n, lossEnd);
+        if (from < to) {
+          const bytes = VERIFY_BUFFER.buffer.slice(from - at, to - at);
+          const values = f16 ? new Float16Array(bytes) : new Float32Array(bytes);
+          for (let i = 0; i < values.length; i++) {
+            if (!Number.isFinite(values[i])) {
+              const index = (from - lossStart) / (f16 ? 2 : 4) + i;
+              throw nonFinite(values[i], index, this.seqLen, path);
+            }
+          }
+        }
+        at += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const sha256 = hasher.digest("hex");
+    if (sha256 !== entry.sha256) {
+      throw new ScoreError(
+        "corrupt_store",
+        `unit checksum ${sha256.slice(0, 16)}… does not match the manifest's ${entry.sha256.slice(0, 16)}…: the file changed after scoring (rescore it, or pass --no-verify to use it anyway)`,
+        { file: path },
+      );
+    }
   }
 
   private unitOf(i: number): number {
@@ -75,6 +158,7 @@ export class ScoreStore {
           { file: join(this.dir, entry.path) },
         );
       }
+      checkFiniteLosses(view, join(this.dir, entry.path));
       this.views[u] = view;
     }
     return view;
@@ -105,4 +189,23 @@ export class ScoreStore {
       if (view.docs[d] === r) out.push([view.docs[d + 1], view.docs[d + 2]]);
     return out;
   }
+}
+
+/** 8 MiB, reused: the verifier's read buffer. */
+const VERIFY_BUFFER = new Uint8Array(8 << 20);
+
+function nonFinite(value: number, index: number, seqLen: number, file: string): ScoreError {
+  const row = Math.floor(index / (seqLen - 1));
+  return new ScoreError(
+    "non_finite_loss",
+    `reference loss ${value} at packed row ${row}, token ${(index % (seqLen - 1)) + 1}: this store cannot be trained on; rescore it`,
+    { file },
+  );
+}
+
+/** A NaN or Inf reference loss would rank tokens for selection from garbage: refuse it (padding holds 0). */
+function checkFiniteLosses(view: UnitView, file: string): void {
+  const { loss } = view;
+  for (let i = 0; i < loss.length; i++)
+    if (!Number.isFinite(loss[i])) throw nonFinite(loss[i], i, view.layout.seqLen, file);
 }

@@ -84,23 +84,33 @@ export interface UnitView {
   docs: Uint32Array;
 }
 
-/** Parses (and bounds-checks) a unit file already in memory or memory-mapped. */
-export function decodeUnit(bytes: Uint8Array, path: string): UnitView {
+/** The layout a unit's 64-byte header describes (checks magic, version and dtype; not the file size). */
+export function decodeUnitHeader(bytes: Uint8Array, path: string): UnitLayout {
   const fail = (what: string): never => {
     throw new ScoreError("corrupt_store", what, { file: path });
   };
   if (bytes.length < HEADER_BYTES) fail(`unit file has ${bytes.length} bytes, shorter than its header`);
   if (new TextDecoder().decode(bytes.subarray(0, 8)) !== UNIT_MAGIC)
     fail(`bad magic, expected ${UNIT_MAGIC}`);
-  if (bytes.byteOffset % 8 !== 0) fail("unit buffer is not 8-byte aligned");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const u32 = (at: number) => view.getUint32(at, true);
   if (u32(8) !== UNIT_VERSION) fail(`format version ${u32(8)}, expected ${UNIT_VERSION}`);
   const dtypeCode = u32(24);
   if (dtypeCode > 1) fail(`loss dtype code ${dtypeCode}, expected 0 (f32) or 1 (f16)`);
-  const layout = unitLayout(u32(12), u32(16), u32(20), dtypeCode === 0 ? "f32" : "f16");
+  return unitLayout(u32(12), u32(16), u32(20), dtypeCode === 0 ? "f32" : "f16");
+}
+
+/** Parses (and bounds-checks) a unit file already in memory or memory-mapped. */
+export function decodeUnit(bytes: Uint8Array, path: string): UnitView {
+  const fail = (what: string): never => {
+    throw new ScoreError("corrupt_store", what, { file: path });
+  };
+  const layout = decodeUnitHeader(bytes, path);
+  if (bytes.byteOffset % 8 !== 0) fail("unit buffer is not 8-byte aligned");
   if (layout.bytes !== bytes.length)
     fail(`unit file has ${bytes.length} bytes, its header implies ${layout.bytes}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u32 = (at: number) => view.getUint32(at, true);
   const { buffer, byteOffset: base } = bytes;
   const n = layout.sequences;
   const lossLength = n * (layout.seqLen - 1);

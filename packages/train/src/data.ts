@@ -21,6 +21,8 @@ export interface SequenceSource {
   readonly numSequences: number;
   readonly seqLen: number;
   readonly hasReference: boolean;
+  /** Documents with a null or blank text, skipped (as the scorer skips them). */
+  readonly skippedDocuments?: number;
   sequence(i: number): Sequence;
 }
 
@@ -40,13 +42,20 @@ export async function packText(
   const packer = new DocumentPacker(tokenizer, { bos: tokenizer.addBos && tokenizer.bosId !== null });
   for (const file of await planInputs(paths, textColumn))
     for (const unit of file.units) packer.add(await readUnitTexts(file, unit, textColumn));
+  if (packer.tokens === 0)
+    throw new TrainError(
+      `no documents in ${paths.join(", ")} (empty files, or only empty or null texts)`,
+      "empty_data",
+    );
   if (packer.tokens < 2)
     throw new TrainError(`--data: fewer than 2 tokens in ${paths.join(", ")}`, "empty_data");
   const packed = packer.finish(seqLen);
+  const skippedDocuments = packed.skipped;
   return {
     numSequences: packed.numSequences,
     seqLen,
     hasReference: false,
+    skippedDocuments,
     sequence(i: number): Sequence {
       const ids = packed.ids.slice(i * seqLen, (i + 1) * seqLen);
       const valid = new Float32Array(seqLen - 1);
@@ -98,6 +107,8 @@ export async function scoredSource(
       "score_mismatch",
     );
   }
+  if (store.numSequences === 0)
+    throw new TrainError(`--ref-scores ${dir}: no documents in the scored corpus`, "empty_data");
   return {
     numSequences: store.numSequences,
     seqLen: m.seqLen,

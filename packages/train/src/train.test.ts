@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ScoreStore } from "@rho1/reference-scorer";
 import { openSafetensors } from "@rho1/safetensors";
+import { loadTokenizer } from "@rho1/tokenizer";
 import { latestCheckpoint } from "./checkpoint.ts";
 import { packText, scoredSource } from "./data.ts";
 import { TrainError } from "./errors.ts";
@@ -244,4 +245,21 @@ describe("train from a score store (@rho1/reference-scorer)", () => {
       scoredSource(fake as unknown as ScoreStore, "fake", { tokenizerHash: "cd".repeat(32), data: [] }),
     ).rejects.toThrow(/scored with tokenizer abababababab…, the model's is cdcdcdcdcdcd…/);
   }, 60_000);
+});
+
+describe("packText", () => {
+  test("null and blank texts are skipped and counted, as the scorer does; empty input is 'no documents'", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rho1-jsonl-"));
+    const file = join(dir, "nulls.jsonl");
+    writeFileSync(file, '{"text":"a"}\n{"text":null}\n{"text":"  "}\n{"text":"b"}\n');
+    const tokenizer = await loadTokenizer(MODEL);
+    const source = await packText([file], tokenizer, 8);
+    expect(source.skippedDocuments).toBe(2);
+    const empty = join(dir, "empty.jsonl");
+    writeFileSync(empty, "");
+    await expect(packText([empty], tokenizer, 8)).rejects.toThrow(
+      `no documents in ${empty} (empty files, or only empty or null texts)`,
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -31,6 +31,11 @@ export interface TrainOptions {
   outDir: string;
   /** A score store from `rho1 score` (@rho1/reference-scorer): packed ids with reference losses. */
   refScores?: string;
+  /**
+   * Check every unit of refScores against its manifest (sha256, finite losses) before the first step (default
+   * true; false for stores on trusted storage: sizes are still checked, and each unit's losses on first use).
+   */
+  verifyScores?: boolean;
   /** A reference model folder scored on every batch instead (slower: one extra forward per batch). */
   refModelDir?: string;
   /** Fraction of tokens trained on (default 0.6 with a reference, 1 = plain causal LM without). */
@@ -162,7 +167,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
   const dataFiles = await expandInputs(opts.data);
   let source: SequenceSource;
   if (opts.refScores) {
-    const store = ScoreStore.open(opts.refScores);
+    const store = ScoreStore.open(opts.refScores, { verify: opts.verifyScores ?? true });
     source = await scoredSource(store, opts.refScores, {
       tokenizerHash: tokenizer.hash,
       seqLen: opts.seqLen,
@@ -178,6 +183,10 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     );
   }
   const seqLen = source.seqLen;
+  if (source.skippedDocuments)
+    (opts.progress ?? process.stderr)?.write(
+      `rho1 train: skipped ${source.skippedDocuments} documents with an empty or null text\n`,
+    );
 
   const fingerprint: Record<string, unknown> = {
     data: dataFiles.map((p) => basename(p)),

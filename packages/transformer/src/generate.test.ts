@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { loadTokenizer, type Tokenizer } from "@rho1/tokenizer";
-import { CausalLM, parseConfig, tf } from "./index.ts";
+import { CausalLM, NonFiniteLogitsError, parseConfig, tf } from "./index.ts";
 
 tf.setBackend("cpu");
 const STORIES = join(import.meta.dir, "../../../models/stories260K");
@@ -211,6 +211,35 @@ describe("forward input checks", () => {
     );
     expect(() => model.tokenLosses(tf.tensor2d([[1]], undefined, "int32"))).toThrow("at least 2 tokens");
     expect(model.logits(tf.tensor2d([[1, 9]], undefined, "int32")).shape).toEqual([1, 2, 10]);
+    model.dispose();
+  });
+});
+
+describe("non-finite logits", () => {
+  test("NaN weights stop greedy and sampled generation with a typed error instead of emitting token 0", async () => {
+    const model = await CausalLM.load(STORIES);
+    const norm = model.variables.get("model.norm.weight") as tf.Variable;
+    norm.assign(tf.fill(norm.shape, Number.NaN));
+    for (const temperature of [0, 0.8]) {
+      let error: unknown;
+      try {
+        model.generate([[1, 403], [1]], { maxNewTokens: 5, temperature });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(NonFiniteLogitsError);
+      expect((error as NonFiniteLogitsError).message).toBe(
+        "the model's logits are not finite (NaN or Inf) for prompt 0 at new token 1: check its weights",
+      );
+    }
+    // One Inf logit is enough (the greedy check sums each row of logits where they are computed).
+    const head = model.variables.get("lm_head.weight") ?? model.variables.get("model.embed_tokens.weight");
+    norm.assign(tf.ones(norm.shape));
+    const h = head as tf.Variable;
+    const values = h.dataSync().slice();
+    values.fill(Number.POSITIVE_INFINITY, 0, h.shape[1] as number);
+    h.assign(tf.tensor(values, h.shape));
+    expect(() => model.generate([[1, 403]], { maxNewTokens: 3 })).toThrow(NonFiniteLogitsError);
     model.dispose();
   });
 });

@@ -38,6 +38,23 @@ export interface GenerateResult {
   contextLimited?: boolean;
 }
 
+/**
+ * The model produced NaN or ±Inf logits (NaN weights, an overflow): generation stops rather than emit tokens picked
+ * from garbage (argmax over NaN is token 0).
+ */
+export class NonFiniteLogitsError extends Error {
+  override name = "NonFiniteLogitsError";
+  readonly code = "non_finite_logits";
+  constructor(
+    readonly prompt: number,
+    readonly newToken: number,
+  ) {
+    super(
+      `the model's logits are not finite (NaN or Inf) for prompt ${prompt} at new token ${newToken}: check its weights`,
+    );
+  }
+}
+
 interface Row {
   ids: number[];
   text?: string;
@@ -128,9 +145,18 @@ export function generate(
   let keyMask: number[][] = runnable.map((_, j) => Array.from(mask.subarray(j * p, (j + 1) * p)));
   const cache: KvCache = { k: [], v: [], length: 0 };
   // Greedy reads back B token ids (the argmax runs where the logits are: first index on ties, like torch.argmax),
-  // not B × V logits; `picked` holds those ids, or the logits [B, V] when sampling.
+  // not B × V logits: `picked` holds [ids (B), row sums of the logits (B)], the sums only to see that every logit
+  // is finite (NaN and Inf propagate into a sum). When sampling it holds the logits [B, V], checked here.
   const greedy = temperature === 0;
-  const choose = (logits: tf.Tensor) => (greedy ? tf.argMax(logits, -1) : logits);
+  const choose = (logits: tf.Tensor) =>
+    greedy ? tf.concat([tf.cast(tf.argMax(logits, -1), "float32"), tf.sum(logits, -1)]) : logits;
+  const checkFinite = (values: Float32Array | Int32Array, j: number, r: number) => {
+    let finite = true;
+    if (greedy) finite = Number.isFinite(values[active.length + j]);
+    else
+      for (let i = j * vocabSize; finite && i < (j + 1) * vocabSize; i++) finite = Number.isFinite(values[i]);
+    if (!finite) throw new NonFiniteLogitsError(r, rows[r].ids.length + 1);
+  };
 
   try {
     let picked = readAndDispose(() => {
@@ -145,6 +171,7 @@ export function generate(
       const keep: number[] = [];
       active.forEach((r, j) => {
         const row = rows[r];
+        checkFinite(picked, j, r);
         const id = greedy
           ? picked[j]
           : sampleToken(picked, j * vocabSize, vocabSize, temperature, topP, random);

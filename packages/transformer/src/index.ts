@@ -9,7 +9,7 @@ export {
   type RopeScaling,
   readConfig,
 } from "./config.ts";
-export type { GenerateOptions, GenerateResult } from "./generate.ts";
+export { type GenerateOptions, type GenerateResult, NonFiniteLogitsError } from "./generate.ts";
 export { type KvCache, parameterShapes } from "./model.ts";
 export * as ops from "./ops/index.ts";
 export { argmax, mulberry32, sampleToken } from "./sampling.ts";

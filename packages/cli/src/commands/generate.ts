@@ -67,7 +67,7 @@ export const command: Command = {
       maxNewTokens: numberOption(values, "max-new-tokens", 64, { integer: true, min: 0 }),
       temperature: numberOption(values, "temperature", 0, { min: 0 }),
       topP: numberOption(values, "top-p", 1, { min: Number.MIN_VALUE, max: 1 }),
-      seed: numberOption(values, "seed", 0, { integer: true }),
+      seed: numberOption(values, "seed", 0, { integer: true, min: 0, max: 2 ** 32 - 1 }),
     };
     const modelDir = values.model ?? DEFAULT_MODEL;
     const stops = values.stop ?? [];
@@ -93,8 +93,12 @@ export const command: Command = {
 
     await setupBackend();
     const model = await CausalLM.load(modelDir);
-    const results = model.generate(prompts, opts);
-    model.dispose();
+    let results: ReturnType<typeof model.generate>;
+    try {
+      results = model.generate(prompts, opts);
+    } finally {
+      model.dispose();
+    }
 
     const lines = results.map((r, i) => {
       const text = r.text ?? decode(r.ids, i);

@@ -14,6 +14,8 @@ Continues pretraining a Hugging Face Llama/Mistral folder. Without a reference i
   --out DIR             checkpoints (checkpoint-NNNNNN/: HF folder + optimizer + trainer state),
                         metrics.jsonl and loss-curves.html
   --ref-scores DIR      precomputed reference losses (rho1 score); must match --data, tokenizer and --seq-len
+  --no-verify           skip checking --ref-scores units against their sha256 before training (sizes are
+                        still checked); for stores on trusted storage
   --ref-model DIR       score each batch with this reference model instead (one extra forward per batch)
   --select-ratio R      fraction of tokens trained on, in (0, 1] (default 0.6 with a reference, else 1)
   --select-scope S      batch (rank over the whole batch, the paper; default) | sequence (per row)
@@ -82,6 +84,7 @@ export const command: Command = {
       seed: { type: "string" },
       "save-every": { type: "string" },
       resume: { type: "boolean" },
+      "no-verify": { type: "boolean" },
     });
     const modelDir = requireOption(values, "model");
     const outDir = requireOption(values, "out");
@@ -125,9 +128,10 @@ export const command: Command = {
       weightDecay: numberOption(values, "weight-decay", 0.1, { min: 0 }),
       weightDecayExclude: weightDecayExcludeOption(values["weight-decay-exclude"]),
       clip: numberOption(values, "clip", 1, { min: 0 }),
-      seed: numberOption(values, "seed", 0, { integer: true, min: 0 }),
+      seed: numberOption(values, "seed", 0, { integer: true, min: 0, max: 2 ** 32 - 1 }),
       saveEvery: numberOption(values, "save-every", 0, { integer: true, min: 0 }),
       resume: values.resume ?? false,
+      verifyScores: !values["no-verify"],
     };
     await setupBackend();
     const summary = await train(options);
