@@ -24,6 +24,30 @@ try {
     const tarball = `${pkg.name.replace("@", "").replace("/", "-")}-${pkg.version}.tgz`;
     deps[pkg.name] = `file:${join(packs, tarball)}`;
   }
+  // Each package alone in an empty project: its manifest must bring everything its code imports.
+  for (const [name, spec] of Object.entries(deps)) {
+    const alone = join(work, `alone-${name.replace("@", "").replace("/", "-")}`);
+    await Bun.write(
+      join(alone, "package.json"),
+      JSON.stringify({
+        name: "alone",
+        private: true,
+        type: "module",
+        dependencies: { [name]: spec },
+        overrides: deps,
+      }),
+    );
+    run(["bun", "install"], alone);
+    run(
+      [
+        "bun",
+        "-e",
+        `const m = await import(${JSON.stringify(name)}); if (!Object.keys(m).length) process.exit(1);`,
+      ],
+      alone,
+    );
+  }
+  console.log(`pack-check: each of ${dirs.length} packages installs alone into an empty project and imports`);
   const app = join(work, "app");
   // Tarballs depend on each other by version (workspace:* was rewritten); overrides point those at the tarballs.
   await Bun.write(

@@ -1,11 +1,10 @@
 // The benchmark text: the math corpus in ../shared/data/corpus as documents (GSM8K question + answer, MATH problem
-// + solution, joined by a newline), and the Rust tokenizers addon, resolved from @rho1/tokenizer's devDependencies.
+// + solution, joined by a newline), and the Rust tokenizers addon, a devDependency of the benchmarks.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "../..");
 export const SHARED = join(ROOT, "../shared");
-export const TOKENIZER_PACKAGE = join(ROOT, "packages/tokenizer");
 
 export function readMathCorpus(): string[] {
   const dir = join(SHARED, "data/corpus");
@@ -34,7 +33,7 @@ export interface RustTokenizer {
 }
 
 export function loadRust(tokenizerJson: string): RustTokenizer {
-  const path = Bun.resolveSync("@anush008/tokenizers", TOKENIZER_PACKAGE);
+  const path = Bun.resolveSync("@anush008/tokenizers", import.meta.dir);
   const { Tokenizer } = require(path) as { Tokenizer: { fromFile(file: string): RustTokenizer } };
   return Tokenizer.fromFile(tokenizerJson);
 }
