@@ -83,25 +83,3 @@ export async function owmRowsFromJsonl(path: string, limit = Number.POSITIVE_INF
   }
   return rows;
 }
-
-/**
- * The sample shipped in the repository (`data/corpus/owm-sample.parquet`): every 37th GSM8K and MATH training
- * record, interleaved, ZSTD, 64 rows per row group. Run: bun packages/reference-scorer/src/build-corpus.ts
- */
-export async function buildSample(sharedCorpusDir: string, out: string): Promise<number> {
-  const every = (rows: OwmRow[]) => rows.filter((_, i) => i % 37 === 0);
-  const gsm = every(await owmRowsFromJsonl(`${sharedCorpusDir}/gsm8k_train.jsonl`));
-  const math = every(await owmRowsFromJsonl(`${sharedCorpusDir}/math_train.jsonl`));
-  const rows: OwmRow[] = [];
-  for (let i = 0; i < Math.max(gsm.length, math.length); i++) {
-    if (i < gsm.length) rows.push(gsm[i]);
-    if (i < math.length) rows.push(math[i]);
-  }
-  return writeOwmParquet(rows, out, { codec: "ZSTD", rowGroupSize: 64 });
-}
-
-if (import.meta.main) {
-  const root = new URL("../../..", import.meta.url).pathname;
-  const size = await buildSample(`${root}../shared/data/corpus`, `${root}data/corpus/owm-sample.parquet`);
-  console.log(`wrote ${root}data/corpus/owm-sample.parquet (${size} bytes)`);
-}

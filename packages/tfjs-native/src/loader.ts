@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { arch, availableParallelism, cpus, homedir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BlasChooser, type BlasMode, blasMode } from "./blas.ts";
 import { SYMBOLS } from "./ffi.ts";
 
@@ -52,7 +53,7 @@ const NO_COMPILER =
 /** RHO1_GEMM_KERNEL values (tests and benchmarks pin a micro-kernel; the default is the widest the CPU runs). */
 const GEMM_KERNELS: Record<string, number> = { auto: 0, avx512: 1, avx2: 2, neon: 3, portable: 4 };
 
-const NATIVE_DIR = join(import.meta.dir, "..", "native");
+const NATIVE_DIR = fileURLToPath(new URL("../native", import.meta.url));
 const OPENBLAS_CANDIDATES = [
   `/usr/lib/${arch() === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libopenblas.so.0`,
   `/usr/lib/${arch() === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/openblas-pthread/libopenblas.so.0`,
