@@ -223,3 +223,80 @@ describe.skipIf(!haveFixtures)("golden (PyTorch) on llama-gqa-f32", () => {
     });
   }
 });
+
+interface BackendStorage {
+  set(id: object, value: { values?: { byteLength: number } }): void;
+  delete(id: object): boolean;
+}
+
+describe("tokenLosses at LLM scale", () => {
+  test("V = 32,000, T = 512: peak memory below 2× the logits, values and gradients are log-softmax's", () => {
+    const [B, T, V] = [1, 512, 32000];
+    const logits = tf.randomNormal([B, T, V], 0, 3, "float32", 7) as tf.Tensor3D;
+    const ids = tf.randomUniform([B, T], 0, V, "int32", 8) as tf.Tensor2D;
+    const logitsBytes = B * T * V * 4;
+    // Real memory, not tf.memory(): tfjs counts every view (reshape) as new bytes. The backend's data storage sees
+    // each buffer once; its live bytes are tracked across the call, the logits included.
+    const storage = (tf.backend() as unknown as { data: BackendStorage }).data;
+    const live = new Map<object, number>();
+    let liveBytes = 0;
+    let peakBytes = 0;
+    const { set, delete: remove } = storage;
+    storage.set = function (id, value) {
+      set.call(this, id, value);
+      const bytes = value.values?.byteLength ?? 0;
+      liveBytes += bytes - (live.get(id) ?? 0);
+      live.set(id, bytes);
+      peakBytes = Math.max(peakBytes, liveBytes);
+    };
+    storage.delete = function (id) {
+      liveBytes -= live.get(id) ?? 0;
+      live.delete(id);
+      return remove.call(this, id);
+    };
+    let result: tf.Tensor2D;
+    try {
+      liveBytes = logitsBytes; // the logits exist before the call
+      peakBytes = liveBytes;
+      const { ce, valid } = tokenLosses(logits, ids);
+      valid.dispose();
+      result = ce;
+    } finally {
+      storage.set = set;
+      storage.delete = remove;
+    }
+    expect(peakBytes).toBeGreaterThan(logitsBytes);
+    expect(peakBytes).toBeLessThan(2 * logitsBytes);
+    const info = { result };
+    const ce = info.result as tf.Tensor2D;
+    const x = logits.dataSync();
+    const y = ids.dataSync();
+    // logsumexp − the label's logit, in float64.
+    const logSoftmaxAt = (t: number) => {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let v = 0; v < V; v++) max = Math.max(max, x[t * V + v] as number);
+      let sum = 0;
+      for (let v = 0; v < V; v++) sum += Math.exp((x[t * V + v] as number) - max);
+      return { max, sum };
+    };
+    const got = ce.dataSync();
+    for (const t of [0, 1, 255, 510]) {
+      const { max, sum } = logSoftmaxAt(t);
+      const want = max + Math.log(sum) - (x[t * V + (y[t + 1] as number)] as number);
+      expect(Math.abs((got[t] as number) - want)).toBeLessThan(1e-4 * Math.max(1, want));
+    }
+    ce.dispose();
+    // d(sum ce)/d logits = softmax − onehot(label) at every position with a target, 0 at the last one.
+    const grad = tf.grad((l: tf.Tensor) => tf.sum(tokenLosses(l as tf.Tensor3D, ids).ce))(logits);
+    const g = grad.dataSync();
+    const t = 100;
+    const { max, sum } = logSoftmaxAt(t);
+    const label = y[t + 1] as number;
+    for (const v of [0, 17, label, V - 1]) {
+      const want = Math.exp((x[t * V + v] as number) - max) / sum - (v === label ? 1 : 0);
+      expect(Math.abs((g[t * V + v] as number) - want)).toBeLessThan(1e-5);
+    }
+    for (const v of [0, 5, V - 1]) expect(g[(T - 1) * V + v]).toBe(0);
+    for (const tensor of [grad, logits, ids]) tensor.dispose();
+  }, 120_000);
+});

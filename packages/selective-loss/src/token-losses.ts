@@ -1,10 +1,65 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { SelectiveLossError } from "./errors.ts";
 
+/** Rows per chunk of the vocabulary-wide temporaries: about 4 MB of float32 whatever V is. */
+const chunkRows = (vocab: number) => Math.max(1, Math.floor((1 << 20) / vocab));
+
+/** Row ranges [start, size) covering n rows. */
+function chunks(n: number, vocab: number): [number, number][] {
+  const step = chunkRows(vocab);
+  const out: [number, number][] = [];
+  for (let r = 0; r < n; r += step) out.push([r, Math.min(step, n - r)]);
+  return out;
+}
+
+/**
+ * ce[r] = logsumexp(x[r]) − x[r, y[r]] for logits x [N, V] and labels y [N], with its gradient
+ * dx = (softmax(x) − onehot(y)) · dy. Neither direction builds a one-hot over the vocabulary: the label's logit is
+ * a gather from the flattened logits, and vocabulary-wide temporaries (x − max, exp) exist one chunk of rows at a
+ * time, so the forward pass needs only a few [N] vectors beyond the logits (PyTorch: F.cross_entropy(x, y,
+ * reduction="none")).
+ */
+// customGrad's typing takes the save function as one of the variadic inputs; it is always passed last.
+const rowCrossEntropy = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+  const logits = x as tf.Tensor2D;
+  const labels = y as tf.Tensor1D;
+  const [n, vocab] = logits.shape;
+  const parts = chunks(n, vocab).map(([start, size]) =>
+    tf.tidy(() => tf.logSumExp(tf.slice(logits, [start, 0], [size, vocab]), -1)),
+  );
+  const lse = parts.length === 1 ? (parts[0] as tf.Tensor1D) : tf.concat(parts);
+  if (parts.length > 1) for (const p of parts) p.dispose();
+  const flatIndex = tf.tidy(() =>
+    tf.add(tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32")), labels),
+  );
+  const picked = tf.gather(tf.reshape(logits, [n * vocab]), flatIndex);
+  save([logits, labels, lse]);
+  return {
+    value: tf.sub(lse, picked),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sy, slse] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+      const grads = chunks(n, vocab).map(([start, size]) =>
+        tf.tidy(() => {
+          const rows = tf.slice(sx, [start, 0], [size, vocab]);
+          const dyRows = tf.reshape(tf.slice(dy, [start], [size]), [size, 1]);
+          const softmax = tf.exp(tf.sub(rows, tf.reshape(tf.slice(slse, [start], [size]), [size, 1])));
+          const labelAt = tf.stack([tf.range(0, size, 1, "int32"), tf.slice(sy, [start], [size])], 1);
+          const atLabel = tf.scatterND(labelAt, tf.reshape(dyRows, [size]), [size, vocab]);
+          return tf.sub(tf.mul(softmax, dyRows), atLabel);
+        }),
+      );
+      const dx = grads.length === 1 ? (grads[0] as tf.Tensor) : tf.concat(grads);
+      if (grads.length > 1) for (const g of grads) g.dispose();
+      return [dx, tf.zerosLike(sy)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
 /**
  * Per-token causal-LM cross-entropy from logits: ce[b, t] = logsumexp(logits[b, t]) − logits[b, t, ids[b, t+1]],
  * zeroed where invalid; valid[b, t] = mask[b, t] · mask[b, t+1] (all ones without a mask). Differentiable; plain tfjs
- * ops, so it runs on any backend. Shapes: logits [B, T, V], inputIds int32 [B, T] → ce, valid [B, T−1].
+ * ops, so it runs on any backend, and no one-hot over the vocabulary (see rowCrossEntropy). Shapes: logits
+ * [B, T, V], inputIds int32 [B, T] → ce, valid [B, T−1].
  */
 export function tokenLosses(
   logits: tf.Tensor3D,
@@ -20,17 +75,18 @@ export function tokenLosses(
   }
   if (T < 2) throw new SelectiveLossError("inputIds", "at least 2 positions", `${T}`);
   return tf.tidy(() => {
-    const scores = tf.slice(logits, [0, 0, 0], [B, T - 1, V]);
-    const labels = tf.slice(tf.cast(inputIds, "int32"), [0, 1], [B, T - 1]);
-    // An int32 one-hot cast to float32: some backends (wasm) write wrong values for a float32 oneHot.
-    const hot = tf.cast(tf.oneHot(labels, V), "float32");
-    const picked = tf.sum(tf.mul(scores, hot), -1);
+    // Position t predicts ids[t+1]; the last position has no target, so it gets label 0 and is sliced away after
+    // (cheaper than slicing the logits, which would copy [B, T−1, V]).
+    const ids = tf.cast(inputIds, "int32");
+    const next = tf.concat([tf.slice(ids, [0, 1], [B, T - 1]), tf.zeros([B, 1], "int32")], 1);
+    const rows = rowCrossEntropy(tf.reshape(logits, [B * T, V]), tf.reshape(next, [B * T]));
+    const perPosition = tf.slice(tf.reshape(rows, [B, T]), [0, 0], [B, T - 1]);
     const mask = attentionMask ? tf.cast(attentionMask, "float32") : tf.ones([B, T]);
     const valid = tf.mul(
       tf.slice(mask, [0, 0], [B, T - 1]),
       tf.slice(mask, [0, 1], [B, T - 1]),
     ) as tf.Tensor2D;
-    const ce = tf.mul(tf.sub(tf.logSumExp(scores, -1), picked), valid) as tf.Tensor2D;
+    const ce = tf.mul(perPosition, valid) as tf.Tensor2D;
     return { ce, valid };
   });
 }

@@ -1,6 +1,7 @@
 import { ops } from "@rho1/transformer";
 import * as tf from "@tensorflow/tfjs-core";
 import { TrainError } from "./errors.ts";
+import { type NamedTensors, type NamedVariables, namedMap, variableMap } from "./named.ts";
 
 /** Kernel name of the fused AdamW step: @rho1/transformer's kernel contract owns it (ops/contract.ts, `ADAMW`). */
 export const ADAMW_KERNEL = ops.ADAMW;
@@ -70,10 +71,11 @@ export class AdamW {
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
 
-  constructor(
-    private readonly vars: Map<string, tf.Variable>,
-    opts: AdamWOptions,
-  ) {
+  private readonly vars: Map<string, tf.Variable>;
+
+  /** `variables`: a Map, a `tf.NamedVariableMap` or a list of tf.Variables (keyed by their names). */
+  constructor(variables: NamedVariables, opts: AdamWOptions) {
+    this.vars = variableMap(variables);
     this.lr = opts.lr;
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
@@ -95,7 +97,7 @@ export class AdamW {
     }
     this.noDecay = new Set([...vars.keys()].filter((name) => opts.noDecay?.(name) ?? false));
     const prefix = `adamw${instances++}`;
-    for (const [name, variable] of vars) {
+    for (const [name, variable] of this.vars) {
       if (variable.dtype !== "float32") {
         throw new TrainError(
           `AdamW: variable ${name} must be float32 (master weights), found ${variable.dtype}`,
@@ -116,9 +118,11 @@ export class AdamW {
     return this.t;
   }
 
-  /** One update. `grads` maps variable names to gradients of the same shape; a variable without one is skipped
-   *  (PyTorch skips parameters whose .grad is None). `lr` overrides the constructor's (schedules). */
-  step(grads: Map<string, tf.Tensor>, lr = this.lr): void {
+  /** One update. `grads` (a Map or the `tf.NamedTensorMap` of `tf.variableGrads`) maps variable names to
+   *  gradients of the same shape; a variable without one is skipped (PyTorch skips parameters whose .grad is
+   *  None). `lr` overrides the constructor's (schedules). */
+  step(namedGrads: NamedTensors, lr = this.lr): void {
+    const grads = namedMap(namedGrads);
     for (const name of grads.keys()) {
       if (!this.vars.has(name))
         throw new TrainError(`AdamW: gradient for unknown variable ${name}`, "unknown_variable");

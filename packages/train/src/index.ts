@@ -25,6 +25,7 @@ export {
   type SelectionOptions,
   type TrainableModel,
 } from "./gradients.ts";
+export type { NamedTensors, NamedVariables } from "./named.ts";
 export { lossCurvesHtml, type StepMetrics } from "./report.ts";
 export { Sampler, type SamplerState } from "./sampler.ts";
 export { cosineSchedule, type ScheduleOptions } from "./schedule.ts";

@@ -166,6 +166,54 @@ describe("clipGradNorm", () => {
   });
 });
 
+describe("tf.NamedTensorMap, as TensorFlow.js code has it", () => {
+  test("AdamW from a NamedVariableMap or a list, stepped with tf.variableGrads' plain object; clip keeps the kind", () => {
+    const w = tf.variable(
+      tf.tensor2d([
+        [1, -2],
+        [0.5, 3],
+      ]),
+      true,
+      "named.w",
+    );
+    const b = tf.variable(tf.tensor1d([0.1, -0.1]), true, "named.b");
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [-1, 0.5],
+    ]);
+    const loss = () => tf.sum(tf.square(tf.add(tf.matMul(x, w), b))) as tf.Scalar;
+    const viaMap = new AdamW(
+      new Map<string, tf.Variable>([
+        ["named.w", w],
+        ["named.b", b],
+      ]),
+      { lr: 0.1 },
+    );
+    const viaList = new AdamW([w, b], { lr: 0.1 });
+    const viaObject = new AdamW({ "named.w": w, "named.b": b }, { lr: 0.1 });
+    for (const opt of [viaMap, viaList, viaObject]) {
+      const w0 = w.arraySync();
+      const { value, grads } = tf.variableGrads(loss);
+      expect(grads instanceof Map).toBe(false);
+      const clipped = clipGradNorm(grads, 1.0);
+      expect(clipped.grads instanceof Map).toBe(false);
+      expect(Object.keys(clipped.grads).sort()).toEqual(["named.b", "named.w"]);
+      expect(clipped.norm).toBeGreaterThan(1);
+      opt.step(clipped.grads);
+      expect(w.arraySync()).not.toEqual(w0);
+      for (const g of Object.values(clipped.grads)) g.dispose();
+      value.dispose();
+      opt.dispose();
+    }
+    // A Map in, a Map out.
+    const asMap = clipGradNorm(new Map([["g", tf.tensor1d([3, 4])]]), 1);
+    expect(asMap.grads instanceof Map).toBe(true);
+    expect(asMap.norm).toBeCloseTo(5, 6);
+    for (const t of [w, b, x, ...asMap.grads.values()]) t.dispose();
+  });
+});
+
 describe("cosineSchedule", () => {
   const o = { lr: 1, minLr: 0.1, warmup: 4, total: 14 };
   test("linear warm-up, then cosine from lr to minLr at the last step", () => {
