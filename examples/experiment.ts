@@ -884,8 +884,8 @@ ${clm.map((c, i) => `| ${c.tokens} | ${f4(c.probeClean)} | ${f4(c.probeJunk)} | 
 ## Token categories over checkpoints (Fig. 3 / App. B.1 rule)
 
 Least-squares line of each probe token's loss over the checkpoints after step 0 (x = tokens seen; the base\nmodel's jump from TinyStories to math in the first interval is left out); ΔL < −0.2 → H→L, ΔL > 0.2 → L→H,
-otherwise L→L if its last loss ≤ the mean last loss, else H→H. The same rule (one function, `tokenCategories` of
-@rho1/selective-loss) runs on any saved checkpoints as `rho1 analyze`; [token-analysis.md](token-analysis.md) has its
+otherwise L→L if its last loss ≤ the mean last loss, else H→H. The same rule (one function, \`tokenCategories\` of
+@rho1/selective-loss) runs on any saved checkpoints as \`rho1 analyze\`; [token-analysis.md](token-analysis.md) has its
 output on the demo's runs, with the selected-vs-unselected view and document selection.
 
 | run | ${CATEGORIES.join(" | ")} |
