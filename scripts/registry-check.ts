@@ -6,7 +6,7 @@
  * (except packages that declare themselves Bun-only). Last, `npm install -g rho1` into a temporary prefix and
  * `rho1 generate` with no other file present. Verdaccio is stopped by its pid whatever happens.
  *
- *   bun run build && bun scripts/registry-check.ts [--keep]
+ *   bun run build && bun scripts/registry-check.ts [--keep] [--junit FILE]
  *
  * Needs network access to registry.npmjs.org (Verdaccio proxies third-party packages). RHO1_VERDACCIO=DIR reuses
  * an existing `npm install --prefix DIR verdaccio@6.8.0`.
@@ -70,6 +70,23 @@ function record(name: string, fn: () => string): void {
   }
 }
 
+const xmlEscape = (text: string) =>
+  text.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c] as string);
+
+/** The checks as a JUnit report, so CI's summary counts them with the tests. */
+function writeJunit(path: string): void {
+  const cases = checks.map((c) => {
+    const name = xmlEscape(c.name);
+    return c.ok
+      ? `  <testcase classname="registry-check" name="${name}"/>`
+      : `  <testcase classname="registry-check" name="${name}"><failure message="${xmlEscape(c.detail.slice(0, 2000))}"/></testcase>`;
+  });
+  writeFileSync(
+    path,
+    `<?xml version="1.0"?>\n<testsuite name="registry-check">\n${cases.join("\n")}\n</testsuite>\n`,
+  );
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -116,7 +133,7 @@ ${ours}  "**":
     publish: $authenticated
     proxy: npmjs
 listen: 127.0.0.1:${port}
-log: { type: stdout, format: pretty, level: warn }
+log: { type: stdout, format: pretty, level: error }
 `;
   const path = join(dir, "config.yaml");
   writeFileSync(path, config);
@@ -154,17 +171,28 @@ export function typescriptBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```(?:ts|typescript)\s*\n([\s\S]*?)^```\s*$/gm)].map((m) => m[1] as string);
 }
 
-/** The `bun add ...` lines of a README's ```sh blocks. */
+/** The workspace packages (and `rho1`) a code block imports. */
+export function importedPackages(code: string): string[] {
+  const names = [...code.matchAll(/from\s+["'](@rho1\/[^/"']+|rho1)(?:\/[^"']*)?["']/g)].map(
+    (m) => m[1] as string,
+  );
+  return [...new Set(names)];
+}
+
+/** The `bun add ...` lines of the first shell block that has any: the README's install instructions. */
 export function installLines(markdown: string): string[][] {
-  const lines: string[][] = [];
   for (const m of markdown.matchAll(/^```(?:sh|bash|shell)\s*\n([\s\S]*?)^```\s*$/gm)) {
+    const lines: string[][] = [];
     for (const line of (m[1] as string).split("\n")) {
-      const words = line.trim().split(/\s+/);
-      if (words[0] === "bun" && words[1] === "add")
-        lines.push(words.slice(2).filter((w) => !w.startsWith("#")));
+      const words = line
+        .replace(/\s#.*$/, "")
+        .trim()
+        .split(/\s+/);
+      if (words[0] === "bun" && words[1] === "add") lines.push(words.slice(2));
     }
+    if (lines.length > 0) return lines;
   }
-  return lines;
+  return [];
 }
 
 async function main(): Promise<number> {
@@ -195,13 +223,35 @@ async function main(): Promise<number> {
     writeFileSync(env.npm_config_userconfig, "");
     const transpiler = new Bun.Transpiler({ loader: "ts" });
 
+    // Each package alone in an empty project, from the registry: its manifest must bring everything it imports.
+    record("every package installs alone from the registry and imports", () => {
+      const names = workspacePackages().map((p) => p.json.name);
+      for (const name of names) {
+        const alone = join(work, "alone", name.replace("/", "+"));
+        mkdirSync(alone, { recursive: true });
+        writeFileSync(
+          join(alone, "package.json"),
+          JSON.stringify({ name: "alone", private: true, type: "module" }),
+        );
+        must(["bun", "add", name], alone, env);
+        const probe = `const m = await import(${JSON.stringify(name)}); if (Object.keys(m).length === 0) process.exit(1);`;
+        must(["bun", "-e", probe], alone, env);
+      }
+      return `${names.length} packages`;
+    });
+
+    const nodeCapable = new Map(
+      workspacePackages().map((p) => [
+        p.json.name,
+        Boolean((p.json.engines as Record<string, string>)?.node),
+      ]),
+    );
     for (const pkg of workspacePackages()) {
       const readme = join(pkg.path, "README.md");
       if (!existsSync(readme)) continue;
       const markdown = readFileSync(readme, "utf8");
       const blocks = typescriptBlocks(markdown);
       if (blocks.length === 0) continue;
-      const bunOnly = !pkg.json.engines || !("node" in (pkg.json.engines as Record<string, string>));
       record(
         `${pkg.json.name} README (${blocks.length} TypeScript block${blocks.length > 1 ? "s" : ""})`,
         () => {
@@ -219,20 +269,65 @@ async function main(): Promise<number> {
             return file;
           });
           must(["bun", "x", "tsc", "--noEmit", "-p", "."], app, env);
-          const runtimes: string[] = [];
-          for (const file of files) {
+          const runs: string[] = [];
+          for (const [i, file] of files.entries()) {
             must(["bun", file], app, env);
-            if (!bunOnly) {
+            // Under Node too when every package the block imports says it runs there (engines.node).
+            const code = blocks[i] as string;
+            const bunOnly = importedPackages(code).filter((name) => !nodeCapable.get(name));
+            if (bunOnly.length === 0) {
               const js = file.replace(/\.ts$/, ".mjs");
-              writeFileSync(join(app, js), transpiler.transformSync(readFileSync(join(app, file), "utf8")));
+              writeFileSync(join(app, js), transpiler.transformSync(code));
               must(["node", js], app, env);
-            }
+              runs.push(`block ${i + 1}: bun + node`);
+            } else runs.push(`block ${i + 1}: bun (${bunOnly.join(", ")} Bun-only)`);
           }
-          runtimes.push("bun", ...(bunOnly ? [] : ["node"]));
-          return `installed with ${adds.map((a) => `bun add ${a.join(" ")}`).join("; ")}; type-checked; ran under ${runtimes.join(" and ")}`;
+          return `installed with ${adds.map((a) => `bun add ${a.join(" ")}`).join("; ")}; type-checked; ${runs.join("; ")}`;
         },
       );
     }
+
+    record(
+      "selective-loss with tfjs-core + tfjs-backend-cpu only (the smaller install), Bun and Node",
+      () => {
+        const app = join(work, "apps", "selective-loss-core");
+        mkdirSync(app, { recursive: true });
+        must(["bun", "init", "-y"], app, env);
+        must(
+          ["bun", "add", "@rho1/selective-loss", "@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-cpu"],
+          app,
+          env,
+        );
+        // The README's training example with the core imports it names for Bun (gradients from tfjs-core's dist).
+        const readme = readFileSync(join(ROOT, "packages/selective-loss/README.md"), "utf8");
+        const example = typescriptBlocks(readme).at(-1) as string;
+        const coreImports = [
+          'import "@tensorflow/tfjs-backend-cpu";',
+          'import "@tensorflow/tfjs-core/dist/register_all_gradients";',
+          'import * as tf from "@tensorflow/tfjs-core";',
+        ].join("\n");
+        const training = example.replace(/^import \* as tf from "@tensorflow\/tfjs";.*$/m, coreImports);
+        if (training === example) throw new Error("the README example no longer imports @tensorflow/tfjs");
+        writeFileSync(join(app, "train.ts"), training);
+        const trained = must(["bun", "train.ts"], app, env);
+        // Node: selection and loss values (no gradients: tfjs-core's gradient registry is not loadable by Node's ESM).
+        const forward = `import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs-core";
+import { selectiveLoss, tokenLosses } from "@rho1/selective-loss";
+await tf.setBackend("cpu");
+const ids = tf.tensor2d([[1, 2, 3, 4]], undefined, "int32");
+const logits = tf.randomNormal([1, 4, 8], 0, 1, "float32", 1);
+const { ce, valid } = tokenLosses(logits, ids);
+const slm = selectiveLoss({ ce, valid, refLoss: tf.zeros([1, 3]), ratio: 0.6 });
+console.log(JSON.stringify({ loss: slm.loss.dataSync()[0], selected: slm.stats.nSelected, valid: slm.stats.nValid }));
+`;
+        writeFileSync(join(app, "forward.mjs"), forward);
+        const node = JSON.parse(must(["node", "forward.mjs"], app, env).trim().split("\n").at(-1) as string);
+        if (!(node.selected === 1 && node.valid === 3 && node.loss > 0))
+          throw new Error(`node: ${JSON.stringify(node)}`);
+        return `bun: ${trained.trim().split("\n").at(-1)}; node: ${JSON.stringify(node)}`;
+      },
+    );
 
     record("npm install -g rho1; rho1 generate in an empty folder", () => {
       const prefix = join(work, "global");
@@ -258,6 +353,8 @@ async function main(): Promise<number> {
   }
   const failed = checks.filter((c) => !c.ok).length;
   console.log(`registry-check: ${checks.length - failed} passed, ${failed} failed`);
+  const junit = process.argv.indexOf("--junit");
+  if (junit > 0 && process.argv[junit + 1]) writeJunit(process.argv[junit + 1] as string);
   return failed === 0 ? 0 : 1;
 }
 

@@ -36,7 +36,10 @@ export class GradingPool {
 
   constructor(options: GradingPoolOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.workerUrl = options.workerUrl ?? new URL("./grade-worker.ts", import.meta.url);
+    // The worker beside this module: grade-worker.ts in the sources, grade-worker.js once compiled (dist/).
+    this.workerUrl =
+      options.workerUrl ??
+      new URL(`./grade-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
   }
 
   private ready: Promise<Worker> | null = null;

@@ -26,7 +26,9 @@ function getPool(key: string, size: number): Pool {
   if (pool === undefined) {
     const workers: BunWorker[] = [];
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL("./worker.ts", import.meta.url).href) as BunWorker;
+      // worker.ts beside the sources, worker.js once compiled (dist/).
+      const file = `./worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`;
+      const worker = new Worker(new URL(file, import.meta.url).href) as BunWorker;
       worker.unref();
       workers.push(worker);
     }
