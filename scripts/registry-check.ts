@@ -259,6 +259,9 @@ async function main(): Promise<number> {
           mkdirSync(app, { recursive: true });
           must(["bun", "init", "-y"], app, env);
           rmSync(join(app, "index.ts"));
+          // Each README's temporary files in a folder of its own.
+          const appEnv = { ...env, TMPDIR: join(app, "tmp") };
+          mkdirSync(appEnv.TMPDIR);
           const adds = installLines(markdown);
           if (adds.length === 0) throw new Error("README has no `bun add` line");
           for (const add of adds) must(["bun", "add", ...add], app, env);
@@ -271,14 +274,14 @@ async function main(): Promise<number> {
           must(["bun", "x", "tsc", "--noEmit", "-p", "."], app, env);
           const runs: string[] = [];
           for (const [i, file] of files.entries()) {
-            must(["bun", file], app, env);
+            must(["bun", file], app, appEnv);
             // Under Node too when every package the block imports says it runs there (engines.node).
             const code = blocks[i] as string;
             const bunOnly = importedPackages(code).filter((name) => !nodeCapable.get(name));
             if (bunOnly.length === 0) {
               const js = file.replace(/\.ts$/, ".mjs");
               writeFileSync(join(app, js), transpiler.transformSync(code));
-              must(["node", js], app, env);
+              must(["node", js], app, appEnv);
               runs.push(`block ${i + 1}: bun + node`);
             } else runs.push(`block ${i + 1}: bun (${bunOnly.join(", ")} Bun-only)`);
           }

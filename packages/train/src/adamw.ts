@@ -95,7 +95,7 @@ export class AdamW {
         );
       }
     }
-    this.noDecay = new Set([...vars.keys()].filter((name) => opts.noDecay?.(name) ?? false));
+    this.noDecay = new Set([...this.vars.keys()].filter((name) => opts.noDecay?.(name) ?? false));
     const prefix = `adamw${instances++}`;
     for (const [name, variable] of this.vars) {
       if (variable.dtype !== "float32") {
