@@ -11,7 +11,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { expandInputs, readTextDocuments, ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
+import {
+  expandInputs,
+  readTextDocuments,
+  ScoreStore,
+  scoreCorpus,
+  writeOwmParquet,
+} from "@rho1/reference-scorer";
 import { lossCurvesSvg, type Series, writeSvg } from "@rho1/report";
 import { CATEGORIES, selectTokens, type TokenCategory, tokenCategories } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";

@@ -138,9 +138,9 @@ describe("selectDocuments", () => {
     const k = Math.floor(0.6 * all.length);
     expect(summary.tokenThreshold).toBe(all[k - 1]);
     const fractions = perDoc.map((xs) => xs.filter((x) => Math.fround(x) >= all[k - 1]).length / xs.length);
-    kept.forEach((r, i) =>
-      expect(r.rho1_selected_fraction as number).toBeCloseTo(fractions[expected[i]], 12),
-    );
+    kept.forEach((r, i) => {
+      expect(r.rho1_selected_fraction as number).toBeCloseTo(fractions[expected[i]], 12);
+    });
   });
 
   test("threshold and the other scores: sum, fraction-selected", async () => {

@@ -99,7 +99,13 @@ describe.skipIf(!avail.ok)("registration", () => {
     const cache = mkdtempSync(join(tmpdir(), "rho1-native-"));
     try {
       const a = runProbe({ RHO1_CACHE_DIR: cache });
-      expect(a.out).toMatchObject({ first: true, second: true, registered: true, reason: null, kernel: true });
+      expect(a.out).toMatchObject({
+        first: true,
+        second: true,
+        registered: true,
+        reason: null,
+        kernel: true,
+      });
       expect(String(a.out.blas)).toContain("built-in SGEMM");
       const b = runProbe({ RHO1_CACHE_DIR: cache, CC: "/nonexistent/cc", PATH: "/nonexistent" });
       expect(b.out.first).toBe(true); // the cached library needs no compiler
