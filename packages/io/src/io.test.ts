@@ -2,7 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { IoError, parseJsonLines, Rho1Error, readJsonLines, writeFileAtomic } from "./index.ts";
+import {
+  fixturesPresent,
+  IoError,
+  parseJsonLines,
+  Rho1Error,
+  readJsonLines,
+  writeFileAtomic,
+} from "./index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "rho1-io-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -91,5 +98,24 @@ describe("JSON lines", () => {
       for await (const _ of readJsonLines(join(dir, "none.jsonl")));
     };
     await expect(read()).rejects.toThrow(/none.jsonl: no such file/);
+  });
+});
+
+describe("fixturesPresent", () => {
+  test("true when every path exists, false when one is missing, an error under RHO1_REQUIRE_FIXTURES=1", () => {
+    const before = process.env.RHO1_REQUIRE_FIXTURES;
+    try {
+      delete process.env.RHO1_REQUIRE_FIXTURES;
+      expect(fixturesPresent(dir)).toBe(true);
+      expect(fixturesPresent(dir, join(dir, "absent"))).toBe(false);
+      process.env.RHO1_REQUIRE_FIXTURES = "1";
+      expect(fixturesPresent(dir)).toBe(true);
+      expect(() => fixturesPresent(join(dir, "absent"))).toThrow(
+        /RHO1_REQUIRE_FIXTURES=1 but missing: .*absent/,
+      );
+    } finally {
+      if (before === undefined) delete process.env.RHO1_REQUIRE_FIXTURES;
+      else process.env.RHO1_REQUIRE_FIXTURES = before;
+    }
   });
 });

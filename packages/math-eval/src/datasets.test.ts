@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import { TASK_RECORD_COUNTS } from "@rho1/math-eval-data";
 import {
   buildQuestion,
@@ -211,17 +212,13 @@ describe("full test sets (@rho1/math-eval-data)", () => {
     for (const r of listed) expect(buildQuestion("mathqa", r)).toMatch(/\(A\) .*, \(B\) /);
   }, 60_000);
 
-  const inCi = process.env.CI === "true";
-  test.skipIf(!inCi && !existsSync(SHARED_EVAL))(
-    "the shipped files are byte-identical to the harness's",
-    () => {
-      for (const name of [
-        ...DATASET_NAMES.map((n) => `${n}/test.jsonl`),
-        ...DATASET_NAMES.map((n) => `prompts/${n}.json`),
-      ])
-        expect(readFileSync(join(EVAL_DATA_DIR, name)).equals(readFileSync(join(SHARED_EVAL, name)))).toBe(
-          true,
-        );
-    },
-  );
+  test.skipIf(!fixturesPresent(SHARED_EVAL))("the shipped files are byte-identical to the harness's", () => {
+    for (const name of [
+      ...DATASET_NAMES.map((n) => `${n}/test.jsonl`),
+      ...DATASET_NAMES.map((n) => `prompts/${n}.json`),
+    ])
+      expect(readFileSync(join(EVAL_DATA_DIR, name)).equals(readFileSync(join(SHARED_EVAL, name)))).toBe(
+        true,
+      );
+  });
 });

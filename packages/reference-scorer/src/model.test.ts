@@ -3,10 +3,10 @@
  * losses, and equal CausalLM.tokenLosses on the same rows (run one row at a time) within 1e-5.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import { openSafetensors } from "@rho1/safetensors";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, tf } from "@rho1/transformer";
@@ -17,7 +17,7 @@ import { ScoreStore } from "./store.ts";
 const ROOT = join(import.meta.dir, "../../..");
 const MODEL = join(ROOT, "models/stories260K");
 const GOLDEN = join(ROOT, "../shared/fixtures/models/stories260K.expected");
-const haveGolden = existsSync(`${GOLDEN}.json`);
+const haveGolden = fixturesPresent(`${GOLDEN}.json`);
 if (!haveGolden) console.log(`skipping golden comparison: ${GOLDEN}.json not found (../shared absent)`);
 
 let dir: string;

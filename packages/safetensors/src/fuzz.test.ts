@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import { openSafetensorsBytes, SafetensorsError, type SafetensorsFile } from "./index.ts";
 
 /**
@@ -18,7 +19,7 @@ const GOLDEN = [
   join(FIXTURES, "stories260K.expected.safetensors"),
   join(FIXTURES, "llama-tied-bf16-sharded/model-00001-of-00016.safetensors"),
   join(FIXTURES, "llama-tied-bf16-sharded/model-00006-of-00016.safetensors"),
-].filter((f) => existsSync(f));
+].filter((f) => fixturesPresent(f));
 
 const ITERATIONS = 12_000;
 

@@ -14,6 +14,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import { Glob } from "bun";
 import {
   bf16ToFloat32,
@@ -35,7 +36,7 @@ import {
 const SHARED = join(import.meta.dir, "../../../../shared");
 const FIXTURES = join(SHARED, "fixtures");
 const STORIES = join(import.meta.dir, "../../../models/stories260K");
-const haveFixtures = existsSync(FIXTURES);
+const haveFixtures = fixturesPresent(FIXTURES);
 if (!haveFixtures) console.log(`skipping fixture tests: ${FIXTURES} not found`);
 
 const tmp = mkdtempSync(join(tmpdir(), "rho1-safetensors-"));

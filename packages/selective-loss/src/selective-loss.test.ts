@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import * as tf from "@tensorflow/tfjs-core";
@@ -17,7 +18,7 @@ await tf.setBackend("cpu");
 
 const FIXTURES = join(import.meta.dir, "../../../../shared/fixtures");
 const EXPECTED = join(FIXTURES, "models/llama-gqa-f32.expected.safetensors");
-const haveFixtures = existsSync(EXPECTED);
+const haveFixtures = fixturesPresent(EXPECTED);
 if (!haveFixtures) console.warn(`skipping golden tests: ${EXPECTED} not found (../shared absent)`);
 
 /** Minimal safetensors reader for the F32/I64 golden files (this package has no file-format dependency). */

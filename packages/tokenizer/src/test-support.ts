@@ -1,6 +1,7 @@
 // Paths and corpus loading shared by this package's tests (not exported from index.ts).
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import { loadTokenizer } from "./load.ts";
 import type { Tokenizer } from "./types.ts";
 
@@ -14,7 +15,7 @@ export const GOLDEN_TOKENIZERS: Record<string, string> = {
   stories260K: STORIES_DIR,
 };
 
-export const hasShared = existsSync(join(SHARED, "fixtures/tokenizers"));
+export const hasShared = fixturesPresent(join(SHARED, "fixtures/tokenizers"));
 if (!hasShared) console.warn(`skipping golden/corpus tokenizer tests: ${SHARED} not found`);
 
 export interface GoldenRecord {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import { openSafetensors } from "@rho1/safetensors";
 import { CausalLM } from "@rho1/transformer";
 import { AdamW } from "./adamw.ts";
@@ -9,7 +9,7 @@ import { batchGradients } from "./gradients.ts";
 
 const FIXTURES = join(import.meta.dir, "../../../../shared/fixtures");
 const MODEL = join(FIXTURES, "models/llama-gqa-f32");
-const present = existsSync(join(FIXTURES, "train/llama-gqa-f32.train.json"));
+const present = fixturesPresent(join(FIXTURES, "train/llama-gqa-f32.train.json"));
 if (!present)
   console.warn(`skipping PyTorch golden training tests: ${FIXTURES} not found (../shared absent)`);
 

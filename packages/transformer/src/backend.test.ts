@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 
 const INDEX = join(import.meta.dir, "index.ts");
 
@@ -55,7 +55,7 @@ describe("setupBackend", () => {
 });
 
 const MODELS = join(import.meta.dir, "../../../../shared/fixtures/models");
-const haveShared = existsSync(MODELS);
+const haveShared = fixturesPresent(MODELS);
 
 test.skipIf(!haveShared)("the opt-in wasm backend matches the golden logits and greedy output too", () => {
   const r = run(

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import { openSafetensors } from "@rho1/safetensors";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, tf } from "./index.ts";
@@ -9,7 +10,7 @@ import { CausalLM, tf } from "./index.ts";
 const SHARED = join(import.meta.dir, "../../../../shared");
 const MODELS = join(SHARED, "fixtures/models");
 const STORIES = join(import.meta.dir, "../../../models/stories260K");
-const haveShared = existsSync(MODELS);
+const haveShared = fixturesPresent(MODELS);
 if (!haveShared)
   console.warn(`skipping golden tests: ${MODELS} not found (the shared/ fixtures sit beside the repo)`);
 

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import { cliCommand, ROOT, STORIES, tempDir } from "./test-support.ts";
 
 const SHARDED = join(ROOT, "../shared/fixtures/models/llama-tied-bf16-sharded");
@@ -36,7 +37,7 @@ test("--json on a .safetensors file", () => {
   expect(report.metadata).toEqual({ format: "pt" });
 });
 
-test.skipIf(!existsSync(SHARDED))(
+test.skipIf(!fixturesPresent(SHARDED))(
   "a sharded bf16 checkpoint in the transformers 5.x dialect (rope_parameters, dtype)",
   () => {
     const { code, stdout } = rho1(SHARDED, "--json");

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fixturesPresent } from "@rho1/io";
 import { loadTokenizer } from "@rho1/tokenizer";
 
 const ROOT = join(import.meta.dir, "../../../..");
@@ -39,7 +40,7 @@ test("ids on stdout in input order, equal to encode() with and without --no-spec
   expect(tok.encode(TEXTS[2], { addSpecialTokens: false })).toContain(1);
 });
 
-test.skipIf(!existsSync(LLAMA2_GOLDEN))("llama2 golden texts give the golden ids", () => {
+test.skipIf(!fixturesPresent(LLAMA2_GOLDEN))("llama2 golden texts give the golden ids", () => {
   const golden = readFileSync(LLAMA2_GOLDEN, "utf8")
     .trim()
     .split("\n")
