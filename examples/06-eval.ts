@@ -3,12 +3,11 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EVAL_DATA_DIR, evaluate, modelGenerator } from "@rho1/math-eval";
 import { loadTokenizer } from "@rho1/tokenizer";
-import { checkpointName, packText } from "@rho1/train";
+import { checkpointName, meanLoss, packText } from "@rho1/train";
 import { CausalLM } from "@rho1/transformer";
 import { fastBackend } from "./lib/backend.ts";
 import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
 import { BASE_MODEL, OUT, ROOT } from "./lib/example-inputs.ts";
-import { meanLoss } from "./lib/losses.ts";
 
 const slm = join(OUT, "slm-05", checkpointName(20)); // written by 05-slm-train.ts
 const dir = process.argv[2] ?? (existsSync(slm) ? slm : BASE_MODEL);

@@ -17,15 +17,14 @@ import { EVAL_DATA_DIR } from "@rho1/math-eval";
 import { ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
 import { type Chart, reportHtml, type Stage, writeHtml } from "@rho1/report";
 import { loadTokenizer } from "@rho1/tokenizer";
-import { checkpointName, packText, type StepMetrics, train } from "@rho1/train";
+import { checkpointName, meanLoss, packText, sequenceLosses, train } from "@rho1/train";
 import { CausalLM } from "@rho1/transformer";
 import { main as rho1 } from "rho1";
 import { fastBackend } from "./lib/backend.ts";
 import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
 import { parseScriptArgs, usageError } from "./lib/cli.ts";
 import { selectionHeatmap } from "./lib/heatmap.ts";
-import { meanLoss, sequenceLosses } from "./lib/losses.ts";
-import { readMetrics, smooth, tokensToReach } from "./lib/metrics.ts";
+import { type RunMetrics, readMetrics, smooth, tokensToReach } from "./lib/metrics.ts";
 import { buildNoisyCorpus } from "./lib/noisy-corpus.ts";
 import { Pipeline } from "./lib/stages.ts";
 
@@ -263,7 +262,7 @@ await pipeline.stage(
       const metrics = readMetrics(join(run.dir, "metrics.jsonl"));
       const points: Point[] = [{ step: 0, tokens: 0, selectedTokens: 0, loss: base.loss }];
       for (const step of checkpointSteps) {
-        const m = metrics[step - 1] as StepMetrics;
+        const m = metrics[step - 1] as RunMetrics;
         const { loss } = await lossOf(ckpt(run.dir, step));
         points.push({ step, tokens: m.tokens, selectedTokens: m.selected_tokens, loss });
         say(`  ${run.name} step ${step}: held-out loss ${loss.toFixed(4)}`);
@@ -348,7 +347,7 @@ const clmLoss = sequenceLosses(
 clmModel.dispose();
 const docs = selectionHeatmap(rows, clmLoss, (id) => tokenizer.idToToken(id) ?? `<${id}>`, ratio);
 
-const step = (m: StepMetrics[], pick: (x: StepMetrics) => number | null) => {
+const step = (m: RunMetrics[], pick: (x: RunMetrics) => number | null) => {
   const ys = smooth(m.map(pick), Math.max(1, Math.round(steps / 25)));
   return m.map((x, i) => [x.step, ys[i]] as [number, number]);
 };

@@ -21,12 +21,19 @@ import {
 import { lossCurvesSvg, type Series, writeSvg } from "@rho1/report";
 import { CATEGORIES, selectTokens, type TokenCategory, tokenCategories } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
-import { checkpointName, packText, Sampler, scoredSource, train } from "@rho1/train";
+import {
+  checkpointName,
+  meanLoss,
+  packText,
+  Sampler,
+  scoredSource,
+  sequenceLosses,
+  train,
+} from "@rho1/train";
 import { CausalLM } from "@rho1/transformer";
 import { fastBackend } from "./lib/backend.ts";
 import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
 import { parseScriptArgs, usageError } from "./lib/cli.ts";
-import { meanLoss, sequenceLosses } from "./lib/losses.ts";
 import { readMetrics, smooth, tokensToReach } from "./lib/metrics.ts";
 import { buildNoisyCorpus } from "./lib/noisy-corpus.ts";
 import { buildProbe } from "./lib/probe.ts";

@@ -2,10 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SequenceSource } from "@rho1/train";
+import { meanLoss, type SequenceSource, sequenceLosses } from "@rho1/train";
 import { CausalLM, parseConfig, setupBackend } from "@rho1/transformer";
 import { selectionHeatmap } from "./heatmap.ts";
-import { meanLoss, sequenceLosses } from "./losses.ts";
 import { readMetrics, smooth, tokensToReach } from "./metrics.ts";
 
 describe("smooth / readMetrics", () => {

@@ -1,18 +1,22 @@
-/** Reads a training run's metrics.jsonl (one StepMetrics object per optimizer step, written by @rho1/train). */
-import { readFileSync } from "node:fs";
-import type { StepMetrics } from "@rho1/train";
+/** Reads a training run's metrics.jsonl (written by @rho1/train): its per-step lines, selection fields filled in. */
+import { isEvalLine, readMetricsLines, type StepMetrics } from "@rho1/train";
 
-export function readMetrics(path: string): StepMetrics[] {
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as StepMetrics;
-      } catch {
-        throw new Error(`${path}:${i + 1}: not valid JSON`);
-      }
-    });
+/** A step line with the selection fields always present (a plain causal-LM run selects every token). */
+export type RunMetrics = StepMetrics & {
+  loss_selected: number;
+  loss_unselected: number | null;
+  selected_tokens: number;
+};
+
+export function readMetrics(path: string): RunMetrics[] {
+  return readMetricsLines(path)
+    .filter((m): m is StepMetrics => !isEvalLine(m))
+    .map((m) => ({
+      ...m,
+      loss_selected: m.loss_selected ?? m.loss,
+      loss_unselected: m.loss_unselected ?? null,
+      selected_tokens: m.selected_tokens ?? m.tokens,
+    }));
 }
 
 /** Moving average over `window` points (shorter at the start), so noisy per-step losses read as curves. */

@@ -14,6 +14,10 @@ export class ProgressLine {
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
     this.tty = Boolean(stream.isTTY);
   }
+  /** A line that stays (a notice, an evaluation) above the updating line. */
+  note(text: string): void {
+    this.stream.write(this.tty ? `\r${text}\x1b[K\n` : `${text}\n`);
+  }
   update(text: string): void {
     if (this.tty) this.stream.write(`\r${text}\x1b[K`);
     else this.stream.write(`${text}\n`);

@@ -1,5 +1,5 @@
 /**
- * metrics.jsonl: one JSON line per optimizer step, appended as the run goes, so that it survives faults.
+ * metrics.jsonl: one JSON line per optimizer step (and per evaluation), appended as the run goes, so that it survives faults.
  *
  * - Each line goes out in one write(2). A short write (the disk filled mid-line) is cut back off at once, so the file
  *   only ever ends in a whole line, and the error names the file.
@@ -21,7 +21,7 @@ import {
   writeSync,
 } from "node:fs";
 import { TrainError } from "./errors.ts";
-import type { StepMetrics } from "./report.ts";
+import type { MetricsLine } from "./report.ts";
 
 /** An I/O failure as a TrainError naming the file (ENOSPC and EIO messages from Node name only the syscall). */
 export function ioError(path: string, error: unknown, doing = "cannot write"): TrainError {
@@ -33,7 +33,7 @@ export class MetricsLog {
   constructor(readonly path: string) {}
 
   /** Appends one line in one write; on a short write or an error, the file is cut back to its old length. */
-  append(metrics: StepMetrics): void {
+  append(metrics: MetricsLine): void {
     const line = Buffer.from(`${JSON.stringify(metrics)}\n`);
     let fd: number;
     try {
@@ -85,10 +85,10 @@ export class MetricsLog {
    * after `step` are dropped (the file rewritten whole, in place of the old one), reported through `notice`.
    * A malformed line before the last is not a tear but damage: a TrainError naming the file and line.
    */
-  restore(step: number, notice: (line: string) => void): StepMetrics[] {
+  restore(step: number, notice: (line: string) => void): MetricsLine[] {
     if (!existsSync(this.path)) return [];
     const lines = readFileSync(this.path, "utf8").split("\n");
-    const kept: StepMetrics[] = [];
+    const kept: MetricsLine[] = [];
     let torn = false;
     let beyond = 0;
     lines.forEach((line, i) => {
@@ -98,9 +98,9 @@ export class MetricsLog {
         return;
       }
       if (line.trim() === "") return;
-      let m: StepMetrics;
+      let m: MetricsLine;
       try {
-        m = JSON.parse(line) as StepMetrics;
+        m = JSON.parse(line) as MetricsLine;
       } catch {
         throw new TrainError(
           `${this.path}:${i + 1}: not a JSON line (${line.slice(0, 60)}…); fix or delete the file to resume`,

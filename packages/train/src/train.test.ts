@@ -72,32 +72,38 @@ describe("train (stories260K, causal LM)", () => {
       },
     });
     await expect(train(crash)).rejects.toThrow("simulated crash");
-    expect(latestCheckpoint(join(work, "resumed"))).toEndWith("checkpoint-000002");
+    expect(latestCheckpoint(join(work, "resumed"))).toEndWith("checkpoint-2");
     const resumed = await train(base("resumed", { saveEvery: 2, resume: true }));
     expect(resumed.startStep).toBe(2);
     expect(resumed.steps).toBe(4);
     expect(resumed.losses).toEqual(full.losses.slice(2));
 
-    const a = weights(join(work, "full", "checkpoint-000004"));
-    const b = weights(join(work, "resumed", "checkpoint-000004"));
+    const a = weights(join(work, "full", "checkpoint-4"));
+    const b = weights(join(work, "resumed", "checkpoint-4"));
     for (const [name, w] of a) expect(b.get(name)).toEqual(w);
     const initial = weights(MODEL);
     expect(a.get("model.norm.weight")).not.toEqual(initial.get("model.norm.weight")); // training moved the weights
-    expect(metricsOf("resumed").map((m) => m.loss_selected)).toEqual(
-      metricsOf("full").map((m) => m.loss_selected),
-    );
+    expect(metricsOf("resumed").map((m) => m.loss)).toEqual(metricsOf("full").map((m) => m.loss));
 
     const m = metricsOf("full");
     expect(m.map((x) => x.step)).toEqual([1, 2, 3, 4]);
     expect(m[0]?.lr).toBeCloseTo(3e-3, 12); // warm-up 1: step 0 already at the peak
     expect(m[3]?.lr).toBeCloseTo(3e-4, 12); // cosine down to min-lr (lr / 10) at the last step
-    expect(m[0]?.loss_selected).toBeCloseTo(m[0]?.loss as number, 6); // CLM: every valid token is selected
-    expect(m[0]?.loss_unselected).toBeNull();
-    expect(m[0]?.selected_tokens).toBe(m[0]?.tokens);
+    // Plain causal LM selects nothing: its lines carry no selection fields.
+    expect(Object.keys(m[0] as object)).toEqual([
+      "step",
+      "epoch",
+      "lr",
+      "loss",
+      "tokens",
+      "tokens_per_s",
+      "grad_norm",
+    ]);
     expect(m[0]?.grad_norm).toBeGreaterThan(0);
     const html = readFileSync(join(work, "full", "loss-curves.html"), "utf8");
     expect(html).toContain("<svg");
-    expect(html).toContain("selected tokens");
+    expect(html).toContain("all tokens");
+    expect(html).not.toContain("selected tokens"); // plain causal LM: one curve
     expect(html).toMatch(/<path d="M[^"]+" fill="none"/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     for (const f of [
@@ -107,7 +113,7 @@ describe("train (stories260K, causal LM)", () => {
       "optimizer.safetensors",
       "trainer_state.json",
     ]) {
-      expect(existsSync(join(work, "full", "checkpoint-000002", f))).toBe(true);
+      expect(existsSync(join(work, "full", "checkpoint-2", f))).toBe(true);
     }
   }, 60_000);
 
@@ -126,9 +132,9 @@ describe("train (stories260K, causal LM)", () => {
     );
     const failed = Number(/^step (\d+)/.exec(message)?.[1]);
     const last = latestCheckpoint(join(work, "nan")) as string;
-    expect(last).toEndWith(`checkpoint-${String(failed - 1).padStart(6, "0")}`);
+    expect(last).toEndWith(`checkpoint-${failed - 1}`);
     expect(message).toContain(last);
-    expect(JSON.parse(readFileSync(join(last, "trainer_state.json"), "utf8")).step).toBe(failed - 1);
+    expect(JSON.parse(readFileSync(join(last, "trainer_state.json"), "utf8")).global_step).toBe(failed - 1);
   }, 60_000);
 
   test("selective LM with a reference model keeps the top ratio of tokens", async () => {
@@ -152,9 +158,9 @@ describe("train (stories260K, causal LM)", () => {
     await expect(train(base("bad3", { data: [join(work, "missing.jsonl")] }))).rejects.toThrow(
       /no such file/,
     );
-    await expect(train(base("full"))).rejects.toThrow(/already holds checkpoint-000004: pass --resume/);
+    await expect(train(base("full"))).rejects.toThrow(/already holds checkpoint-4: pass --resume/);
     await expect(train(base("full", { resume: true, batchSize: 3 }))).rejects.toThrow(
-      /--resume: batchSize was 2/,
+      /resuming from checkpoint-4: batchSize was 2/,
     );
     const bad = join(work, "bad.jsonl");
     writeFileSync(bad, '{"text": "ok"}\n{"txt": 1}\n');
@@ -261,5 +267,97 @@ describe("packText", () => {
       `no documents in ${empty} (empty files, or only empty or null texts)`,
     );
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("train: Trainer-style evaluation, checkpoints and resume", () => {
+  const heldOut = join(work, "heldout.jsonl");
+  writeFileSync(
+    heldOut,
+    `${JSON.stringify({ text: "The little dog ran to the park with a red ball." })}\n${JSON.stringify({ text: "Lily and her mom bought bread." })}\n`,
+  );
+  const trainerState = (dir: string) => JSON.parse(readFileSync(join(dir, "trainer_state.json"), "utf8"));
+
+  test("--eval-data, --save-total-limit 2, --load-best-model-at-end; resume from a chosen checkpoint and extend", async () => {
+    const evals: number[] = [];
+    const opts = base("hf", {
+      steps: 6,
+      saveEvery: 2,
+      evalData: [heldOut],
+      saveTotalLimit: 2,
+      loadBestModelAtEnd: true,
+      onEval: (m) => evals.push(m.eval_loss),
+    });
+    const summary = await train(opts);
+    const out = join(work, "hf");
+    expect(evals).toHaveLength(3); // steps 2, 4, 6: every checkpoint evaluates
+    const bestStep = 2 * (evals.indexOf(Math.min(...evals)) + 1);
+    expect(summary.bestMetric).toBe(Math.min(...evals));
+    expect(summary.bestCheckpoint).toBe(join(out, `checkpoint-${bestStep}`));
+    // At most two checkpoints stay: the newest and the best (Trainer's rotation keeps the best).
+    const kept = ["checkpoint-2", "checkpoint-4", "checkpoint-6"].filter((c) => existsSync(join(out, c)));
+    expect(kept).toContain("checkpoint-6");
+    expect(kept).toContain(`checkpoint-${bestStep}`);
+    expect(kept.length).toBeLessThanOrEqual(2);
+
+    const state = trainerState(join(out, "checkpoint-6"));
+    expect(state.global_step).toBe(6);
+    expect(state.max_steps).toBe(6);
+    expect(state.best_metric).toBe(Math.min(...evals));
+    expect(state.best_global_step).toBe(bestStep);
+    expect(state.best_model_checkpoint).toBe(join(out, `checkpoint-${bestStep}`));
+    const trainLogs = state.log_history.filter((e: Record<string, number>) => "loss" in e);
+    const evalLogs = state.log_history.filter((e: Record<string, number>) => "eval_loss" in e);
+    expect(trainLogs.map((e: Record<string, number>) => e.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(evalLogs.map((e: Record<string, number>) => e.eval_loss)).toEqual(evals);
+    expect(Object.keys(trainLogs[0]).sort()).toEqual(
+      ["epoch", "grad_norm", "learning_rate", "loss", "num_input_tokens_seen", "step"].sort(),
+    );
+    const lines = readFileSync(join(out, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.filter((l) => "eval_loss" in l).map((l) => l.eval_loss)).toEqual(evals);
+
+    // The final model is the best checkpoint's weights, without optimizer state.
+    expect(existsSync(join(out, "final", "optimizer.safetensors"))).toBe(false);
+    expect(weights(join(out, "final")).get("model.norm.weight")).toEqual(
+      weights(join(out, `checkpoint-${bestStep}`)).get("model.norm.weight"),
+    );
+
+    // Resume from checkpoint-6 and extend the run to 8 steps: the schedule is recomputed and said so.
+    const said: string[] = [];
+    const sink = { write: (s: string) => said.push(s), isTTY: false } as unknown as NodeJS.WriteStream;
+    const extended = await train({
+      ...opts,
+      steps: 8,
+      onEval: undefined,
+      resumeFromCheckpoint: join(out, "checkpoint-6"),
+      progress: sink,
+    });
+    expect(extended.startStep).toBe(6);
+    expect(extended.steps).toBe(8);
+    expect(extended.extendedFrom).toBe(6);
+    expect(said.join("")).toContain("steps 6 -> 8: the learning-rate schedule is recomputed");
+    expect(trainerState(join(out, "checkpoint-8")).max_steps).toBe(8);
+  }, 120_000);
+
+  test("--epochs sets the steps and the epoch boundary is said", async () => {
+    const said: string[] = [];
+    const sink = { write: (s: string) => said.push(s), isTTY: false } as unknown as NodeJS.WriteStream;
+    // 12 stories of 16-token sequences; 4 sequences per step.
+    const summary = await train(base("epochs", { steps: undefined, epochs: 2, progress: sink }));
+    expect(summary.epochs).toBeGreaterThanOrEqual(1);
+    expect(said.join("")).toMatch(/epoch 1 done during step \d+/);
+    const m = metricsOf("epochs");
+    expect(m.at(-1)?.epoch).toBeGreaterThanOrEqual(1.99);
+  }, 60_000);
+
+  test("Trainer options are checked", async () => {
+    await expect(train(base("bad-best", { loadBestModelAtEnd: true }))).rejects.toThrow(/needs --eval-data/);
+    await expect(
+      train(base("bad-mult", { loadBestModelAtEnd: true, evalData: [heldOut], saveEvery: 3, evalEvery: 2 })),
+    ).rejects.toThrow(/multiple of --eval-every/);
+    await expect(train(base("bad-beta", { beta2: 1 }))).rejects.toThrow(/must be below 1/);
   });
 });

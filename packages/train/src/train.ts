@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { expandInputs, lockOutput, removeStaleTemps, ScoreStore } from "@rho1/reference-scorer";
 import { formatEta, ProgressLine } from "@rho1/report";
@@ -8,17 +8,29 @@ import { CausalLM, defaultSeqLen, readConfig } from "@rho1/transformer";
 import { AdamW, noDecayOf } from "./adamw.ts";
 import {
   checkpointName,
+  type HfTrainerState,
+  type LogEntry,
   latestCheckpoint,
+  type Rho1State,
   readCheckpointState,
+  replaceDir,
+  rotateCheckpoints,
   saveCheckpoint,
-  type TrainerState,
 } from "./checkpoint.ts";
 import { clipGradNorm } from "./clip.ts";
 import { packText, type SequenceSource, scoredSource } from "./data.ts";
 import { TrainError } from "./errors.ts";
+import { meanLoss } from "./evaluate.ts";
 import { batchGradients, type MicroBatch } from "./gradients.ts";
 import { MetricsLog } from "./metrics-log.ts";
-import { type StepMetrics, writeLossCurves } from "./report.ts";
+import {
+  type EvalMetrics,
+  isEvalLine,
+  type MetricsLine,
+  type StepMetrics,
+  writeLossCurves,
+  writeMetricsCsv,
+} from "./report.ts";
 import { Sampler } from "./sampler.ts";
 import { cosineSchedule } from "./schedule.ts";
 
@@ -51,8 +63,15 @@ export interface TrainOptions {
   lr?: number;
   minLr?: number;
   warmup?: number;
-  /** Optimizer steps in the whole run (default 100). */
+  /**
+   * Optimizer steps in the whole run (default 100, or what `epochs` gives). A resumed run may extend it: the cosine
+   * schedule is then recomputed for the new total.
+   */
   steps?: number;
+  /** Passes over the corpus, used when `steps` is not given (Trainer's num_train_epochs; may be fractional). */
+  epochs?: number;
+  /** Warm-up as a fraction of the steps (Trainer's warmup_ratio, rounded up); `warmup` wins when both are given. */
+  warmupRatio?: number;
   weightDecay?: number;
   /**
    * Parameter groups without weight decay: any of "norms", "embeddings", "bias" (default none: plain
@@ -72,6 +91,22 @@ export interface TrainOptions {
   saveEvery?: number;
   /** Continue from the latest checkpoint in outDir. */
   resume?: boolean;
+  /** Continue from this checkpoint (Trainer's resume_from_checkpoint); later checkpoints in outDir are replaced. */
+  resumeFromCheckpoint?: string;
+  /** Keep at most N checkpoints (oldest deleted first; the best and the newest always stay). 0: keep all. */
+  saveTotalLimit?: number;
+  /** Held-out files (JSONL / parquet) whose mean token loss is logged as eval_loss. */
+  evalData?: string[];
+  /** Evaluate every N steps (default: at every checkpoint, and at the end). */
+  evalEvery?: number;
+  /** At the end, write the best checkpoint's weights (lowest eval_loss) to outDir/final instead of the last. */
+  loadBestModelAtEnd?: boolean;
+  /** The metric that picks the best checkpoint: eval_loss (Trainer's default, lower is better). */
+  metricForBestModel?: "eval_loss";
+  /** Training log lines averaged per trainer_state log_history entry and progress line (default 1). */
+  loggingSteps?: number;
+  /** Extra logs beside metrics.jsonl (always written): csv writes metrics.csv. */
+  reportTo?: "csv"[];
   /** Column / field with the text (default "text"). */
   textColumn?: string;
   /** Progress output (default process.stderr); null silences it. */
@@ -86,6 +121,8 @@ export interface TrainOptions {
     step: number,
     batch: { micro: MicroBatch[]; tokenLoss: Float32Array[]; selected: Float32Array[] },
   ) => void;
+  /** Called after every evaluation. */
+  onEval?: (metrics: EvalMetrics) => void;
 }
 
 export interface TrainSummary {
@@ -93,8 +130,21 @@ export interface TrainSummary {
   startStep: number;
   /** Steps completed in total. */
   steps: number;
-  /** Objective per step run in this call. */
+  /** Objective per step run in this call (the selected-token loss; all tokens in plain causal LM). */
   losses: number[];
+  /** The last step's metrics, if a step ran. */
+  last: StepMetrics | null;
+  /** The last evaluation (--eval-data), if any. */
+  lastEval: EvalMetrics | null;
+  /** Best checkpoint by eval_loss and its loss (--eval-data), else null. */
+  bestCheckpoint: string | null;
+  bestMetric: number | null;
+  /** outDir/final: the final model (the best one with loadBestModelAtEnd), without optimizer state. */
+  finalDir: string;
+  /** True when the corpus was wrapped into a new epoch at least once. */
+  epochs: number;
+  /** Set when a resumed run changed the total number of steps (the schedule was recomputed). */
+  extendedFrom: number | null;
   tokens: number;
   selectedTokens: number;
   /** The last checkpoint written. */
@@ -145,20 +195,42 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     throw new TrainError(`--select-scope must be batch or sequence, found ${scope}`, "bad_option");
   const batchSize = positive("batch-size", opts.batchSize ?? 8, true);
   const gradAccum = positive("grad-accum", opts.gradAccum ?? 1, true);
-  const totalSteps = positive("steps", opts.steps ?? 100, true);
   const lr = positive("lr", opts.lr ?? 1e-4, false, 0);
   const minLr = positive("min-lr", opts.minLr ?? lr / 10, false, 0);
-  const warmup = positive("warmup", opts.warmup ?? 0, true, 0);
   const clip = positive("clip", opts.clip ?? 1, false, 0);
   const saveEvery = positive("save-every", opts.saveEvery ?? 0, true, 0);
   const seed = positive("seed", opts.seed ?? 0, true, 0);
+  const saveTotalLimit = positive("save-total-limit", opts.saveTotalLimit ?? 0, true, 0);
+  const loggingSteps = positive("logging-steps", opts.loggingSteps ?? 1, true);
+  const evalEvery = positive("eval-every", opts.evalEvery ?? saveEvery, true, 0);
+  const evalData = opts.evalData ?? [];
+  const reportTo = new Set(opts.reportTo ?? []);
+  if (opts.metricForBestModel !== undefined && opts.metricForBestModel !== "eval_loss")
+    throw new TrainError(
+      `--metric-for-best-model: only eval_loss is logged, found ${opts.metricForBestModel}`,
+      "bad_option",
+    );
+  if (opts.loadBestModelAtEnd && evalData.length === 0)
+    throw new TrainError(
+      "--load-best-model-at-end needs --eval-data (the best model is the lowest eval_loss)",
+      "bad_option",
+    );
+  if (opts.loadBestModelAtEnd && saveEvery > 0 && evalEvery > 0 && saveEvery % evalEvery !== 0)
+    throw new TrainError(
+      `--load-best-model-at-end needs --save-every (${saveEvery}) to be a multiple of --eval-every (${evalEvery}), as Trainer does`,
+      "bad_option",
+    );
+  if (opts.resume && opts.resumeFromCheckpoint)
+    throw new TrainError("give --resume or --resume-from-checkpoint, not both", "bad_option");
   const optimizerOptions = {
     lr,
-    beta1: opts.beta1 ?? 0.9,
-    beta2: opts.beta2 ?? 0.95,
-    eps: opts.eps ?? 1e-8,
+    beta1: positive("adam-beta1", opts.beta1 ?? 0.9, false, 0),
+    beta2: positive("adam-beta2", opts.beta2 ?? 0.95, false, 0),
+    eps: positive("adam-epsilon", opts.eps ?? 1e-8, false, 0),
     weightDecay: opts.weightDecay ?? 0.1,
   };
+  if (optimizerOptions.beta1 >= 1 || optimizerOptions.beta2 >= 1)
+    throw new TrainError("--adam-beta1 and --adam-beta2 must be below 1", "bad_option");
   if (opts.data.length === 0) throw new TrainError("--data: at least one file is required", "bad_option");
   const decayExclude = [...new Set(opts.weightDecayExclude ?? [])].sort();
   const noDecay = noDecayOf(decayExclude);
@@ -187,7 +259,25 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     (opts.progress ?? process.stderr)?.write(
       `rho1 train: skipped ${source.skippedDocuments} documents with an empty or null text\n`,
     );
+  const sequencesPerStep = batchSize * gradAccum;
+  const totalSteps =
+    opts.steps !== undefined || opts.epochs === undefined
+      ? positive("steps", opts.steps ?? 100, true)
+      : Math.max(
+          1,
+          Math.ceil((positive("epochs", opts.epochs, false, 0) * source.numSequences) / sequencesPerStep),
+        );
+  const warmup =
+    opts.warmup !== undefined || opts.warmupRatio === undefined
+      ? positive("warmup", opts.warmup ?? 0, true, 0)
+      : Math.ceil(positive("warmup-ratio", opts.warmupRatio, false, 0) * totalSteps);
+  const evalSource =
+    evalData.length > 0
+      ? await packText(await expandInputs(evalData), tokenizer, seqLen, opts.textColumn)
+      : null;
 
+  // What must not change across a resume: the data order, the batch shape, the objective and the optimizer.
+  // The number of steps may grow (the schedule is recomputed and the run says so).
   const fingerprint: Record<string, unknown> = {
     data: dataFiles.map((p) => basename(p)),
     refScores: opts.refScores ? resolve(opts.refScores) : null,
@@ -197,13 +287,11 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     seqLen,
     batchSize,
     gradAccum,
-    steps: totalSteps,
     seed,
     shuffle: opts.shuffle ?? true,
     clip,
     ...optimizerOptions,
     minLr,
-    warmup,
     // only when set, so checkpoints written before the option existed still resume
     ...(decayExclude.length > 0 ? { weightDecayExclude: decayExclude } : {}),
   };
@@ -214,15 +302,26 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
   const notice = (line: string) => (opts.progress ?? process.stderr)?.write(`${line}\n`);
   const curvesPath = join(opts.outDir, "loss-curves.html");
   const latest = latestCheckpoint(opts.outDir);
-  if (latest && !opts.resume) {
+  if (latest && !opts.resume && !opts.resumeFromCheckpoint) {
     throw new TrainError(
-      `--out ${opts.outDir} already holds ${basename(latest)}: pass --resume or choose another --out`,
+      `--out ${opts.outDir} already holds ${basename(latest)}: pass --resume (or --resume-from-checkpoint PATH) or choose another --out`,
       "out_not_empty",
     );
   }
-  const resumeFrom = opts.resume ? latest : null;
+  const resumeFrom = opts.resumeFromCheckpoint ?? (opts.resume ? latest : null);
+  if (opts.resumeFromCheckpoint && !existsSync(opts.resumeFromCheckpoint))
+    throw new TrainError(
+      `--resume-from-checkpoint ${opts.resumeFromCheckpoint}: no such folder`,
+      "bad_checkpoint",
+    );
 
   const model = await CausalLM.load(resumeFrom ?? opts.modelDir);
+  const progress = opts.progress === null ? null : new ProgressLine(opts.progress ?? process.stderr);
+  if (seqLen > model.config.maxPositionEmbeddings) {
+    progress?.note(
+      `rho1 train: warning: --seq-len ${seqLen} exceeds the model's max_position_embeddings ${model.config.maxPositionEmbeddings}; positions beyond it were never trained`,
+    );
+  }
   const reference = opts.refModelDir ? await CausalLM.load(opts.refModelDir) : undefined;
   if (reference && reference.config.vocabSize !== model.config.vocabSize) {
     throw new TrainError(
@@ -235,30 +334,91 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
   let step = 0;
   let tokens = 0;
   let selectedTokens = 0;
-  let history: StepMetrics[] = [];
+  let history: MetricsLine[] = [];
+  let logHistory: LogEntry[] = [];
+  let best: { metric: number; step: number; checkpoint: string | null } | null = null;
+  let baseModel = resolve(opts.modelDir);
+  let extendedFrom: number | null = null;
+  const notices: string[] = [];
   if (resumeFrom) {
-    const { state, optimizer: moments } = readCheckpointState(resumeFrom);
+    const { state, trainerState, optimizer: moments } = readCheckpointState(resumeFrom);
     for (const [key, value] of Object.entries(fingerprint)) {
       if (JSON.stringify(state.fingerprint[key]) !== JSON.stringify(value)) {
         throw new TrainError(
-          `--resume: ${key} was ${JSON.stringify(state.fingerprint[key])} in ${basename(resumeFrom)}, now ${JSON.stringify(value)}`,
+          `resuming from ${basename(resumeFrom)}: ${key} was ${JSON.stringify(state.fingerprint[key])}, now ${JSON.stringify(value)}`,
           "resume_mismatch",
         );
       }
     }
+    if (state.step >= totalSteps) {
+      throw new TrainError(
+        `resuming from ${basename(resumeFrom)}: it is at step ${state.step}, --steps ${totalSteps} leaves nothing to do (raise --steps to extend the run)`,
+        "resume_mismatch",
+      );
+    }
+    if (state.schedule.total !== totalSteps || state.schedule.warmup !== warmup) {
+      extendedFrom = state.schedule.total;
+      notices.push(
+        `steps ${state.schedule.total} -> ${totalSteps}: the learning-rate schedule is recomputed (warm-up ${warmup}, cosine to ${minLr} at step ${totalSteps}); from step ${state.step + 1} the rate follows it`,
+      );
+    }
     optimizer.loadState(moments);
     sampler.restore(state.data);
-    ({ step, tokens, selectedTokens } = state);
+    ({ step, tokens, selectedTokens, baseModel } = state);
     history = metricsLog.restore(step, notice);
+    logHistory = trainerState.log_history.filter((e) => e.step <= step);
+    if (trainerState.best_metric !== null && trainerState.best_global_step !== null)
+      best = {
+        metric: trainerState.best_metric,
+        step: trainerState.best_global_step,
+        checkpoint: trainerState.best_model_checkpoint,
+      };
+    // Checkpoints after the one resumed from belong to the abandoned continuation.
+    for (const name of readdirSafe(opts.outDir)) {
+      const m = /^checkpoint-(\d+)$/.exec(name);
+      if (m && Number(m[1]) > step) rmSync(join(opts.outDir, name), { recursive: true, force: true });
+    }
   } else metricsLog.reset();
 
-  const progress = opts.progress === null ? null : new ProgressLine(opts.progress ?? process.stderr);
-  const title = `rho1 train: ${basename(resolve(opts.modelDir))}, ${ratio < 1 ? `SLM ratio ${ratio} (${scope})` : "causal LM"}`;
+  for (const notice of notices) progress?.note(`rho1 train: ${notice}`);
+  const slm = ratio < 1;
+  const title = `rho1 train: ${basename(resolve(opts.modelDir))}, ${slm ? `SLM ratio ${ratio} (${scope})` : "causal LM"}`;
   const startStep = step;
   let lastCheckpoint = resumeFrom ?? "";
+  let lastMetrics: StepMetrics | null = null;
+  let lastEval: EvalMetrics | null = null;
   const losses: number[] = [];
   let smoothedStepSeconds = 0;
   let runTokens = 0;
+  let pendingLog: StepMetrics[] = [];
+  const epochOf = () => {
+    const at = sampler.save();
+    return Number((at.epoch + at.index / source.numSequences).toFixed(4));
+  };
+  const numTrainEpochs = Math.ceil((totalSteps * sequencesPerStep) / source.numSequences);
+
+  const trainerState = (): HfTrainerState => ({
+    best_global_step: best?.step ?? null,
+    best_metric: best?.metric ?? null,
+    best_model_checkpoint: best?.checkpoint ?? null,
+    epoch: epochOf(),
+    eval_steps: evalSource ? evalEvery || null : null,
+    global_step: step,
+    is_hyper_param_search: false,
+    is_local_process_zero: true,
+    is_world_process_zero: true,
+    log_history: logHistory,
+    logging_steps: loggingSteps,
+    max_steps: totalSteps,
+    num_input_tokens_seen: tokens,
+    num_train_epochs: numTrainEpochs,
+    save_steps: saveEvery || null,
+    stateful_callbacks: {},
+    total_flos: 0,
+    train_batch_size: batchSize,
+    trial_name: null,
+    trial_params: null,
+  });
 
   const makeMicroBatch = (indices: number[]): MicroBatch => {
     const ids = new Int32Array(indices.length * seqLen);
@@ -280,10 +440,35 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     };
   };
 
+  const evaluate = () => {
+    if (!evalSource) return;
+    const t0 = performance.now();
+    const { loss, tokens: evalTokens } = meanLoss(model, evalSource);
+    const line: EvalMetrics = {
+      step,
+      epoch: epochOf(),
+      eval_loss: loss,
+      eval_tokens: evalTokens,
+      eval_seconds: (performance.now() - t0) / 1000,
+    };
+    metricsLog.append(line);
+    history.push(line);
+    logHistory.push({ epoch: line.epoch as number, eval_loss: loss, eval_tokens: evalTokens, step });
+    lastEval = line;
+    if (best === null || loss < best.metric) best = { metric: loss, step, checkpoint: null };
+    opts.onEval?.(line);
+    progress?.note(
+      `step ${step}/${totalSteps}  eval_loss ${loss.toFixed(4)} (${evalTokens} held-out tokens)${best.step === step ? "  best so far" : ""}`,
+    );
+  };
+
+  const stepLines = () => history.filter((m): m is StepMetrics => !isEvalLine(m));
+
   try {
     while (step < totalSteps) {
       const t0 = performance.now();
       const stepLr = cosineSchedule(step, schedule);
+      const epochBefore = sampler.save().epoch;
       const micro = Array.from({ length: gradAccum }, () => makeMicroBatch(sampler.next(batchSize)));
       let result: ReturnType<typeof batchGradients>;
       try {
@@ -319,57 +504,137 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       const stepTokens = gradAccum * batchSize * seqLen;
       runTokens += stepTokens;
       smoothedStepSeconds = smoothedStepSeconds === 0 ? seconds : 0.8 * smoothedStepSeconds + 0.2 * seconds;
+      // Plain causal LM has no selection: its lines carry no selected / unselected fields.
       const metrics: StepMetrics = {
         step,
+        epoch: epochOf(),
         lr: stepLr,
         loss: result.stats.lossAll,
-        loss_selected: result.stats.lossSelected,
-        loss_unselected: Number.isFinite(result.stats.lossUnselected) ? result.stats.lossUnselected : null,
+        ...(slm && {
+          loss_selected: result.stats.lossSelected,
+          loss_unselected: Number.isFinite(result.stats.lossUnselected) ? result.stats.lossUnselected : null,
+        }),
         tokens,
-        selected_tokens: selectedTokens,
+        ...(slm && { selected_tokens: selectedTokens }),
         tokens_per_s: stepTokens / seconds,
         grad_norm: norm,
-        excess_loss: Number.isFinite(result.stats.meanExcess) ? result.stats.meanExcess : null,
+        ...(hasRef && {
+          excess_loss: Number.isFinite(result.stats.meanExcess) ? result.stats.meanExcess : null,
+        }),
       };
       metricsLog.append(metrics);
       history.push(metrics);
+      lastMetrics = metrics;
       opts.onStep?.(metrics);
-      progress?.update(
-        `step ${step}/${totalSteps}  loss ${metrics.loss.toFixed(4)}  selected ${metrics.loss_selected.toFixed(4)}  ` +
-          `lr ${stepLr.toExponential(2)}  ${Math.round(metrics.tokens_per_s)} tok/s  ETA ${formatEta((totalSteps - step) * smoothedStepSeconds)}`,
-      );
+      const epochAfter = sampler.save().epoch;
+      if (epochAfter > epochBefore) {
+        progress?.note(
+          `rho1 train: epoch ${epochBefore + 1} done during step ${step} (${source.numSequences} sequences); epoch ${epochAfter + 1} reads them in a new order`,
+        );
+      }
+      pendingLog.push(metrics);
+      if (step % loggingSteps === 0 || step === totalSteps) {
+        const mean = (pick: (m: StepMetrics) => number | null | undefined) => {
+          const v = pendingLog.map(pick).filter((x): x is number => typeof x === "number");
+          return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+        };
+        const entry: LogEntry = {
+          epoch: metrics.epoch as number,
+          grad_norm: norm,
+          learning_rate: stepLr,
+          loss: mean((m) => m.loss),
+          num_input_tokens_seen: tokens,
+          step,
+        };
+        if (slm) {
+          entry.loss_selected = mean((m) => m.loss_selected);
+          entry.loss_unselected = mean((m) => m.loss_unselected);
+        }
+        logHistory.push(entry);
+        pendingLog = [];
+        progress?.update(
+          `step ${step}/${totalSteps}  loss ${metrics.loss.toFixed(4)}${slm ? `  selected ${(metrics.loss_selected as number).toFixed(4)}` : ""}  ` +
+            `lr ${stepLr.toExponential(2)}  ${Math.round(metrics.tokens_per_s)} tok/s  ETA ${formatEta((totalSteps - step) * smoothedStepSeconds)}`,
+        );
+      }
+      if (evalSource && ((evalEvery > 0 && step % evalEvery === 0) || step === totalSteps)) evaluate();
       if ((saveEvery > 0 && step % saveEvery === 0) || step === totalSteps) {
-        const state: TrainerState = {
-          format: "rho1-trainer-state",
-          version: 1,
+        const checkpointDir = join(opts.outDir, checkpointName(step));
+        if (best?.step === step) best.checkpoint = checkpointDir;
+        const state: Rho1State = {
+          format: "rho1-train-state",
+          version: 2,
           step,
           fingerprint,
           schedule,
           data: sampler.save(),
           tokens,
           selectedTokens,
+          baseModel,
         };
         metricsLog.sync();
-        lastCheckpoint = await saveCheckpoint(opts.outDir, model, optimizer.state(), state, opts.modelDir);
-        writeLossCurves(curvesPath, history, title);
+        lastCheckpoint = await saveCheckpoint(
+          opts.outDir,
+          model,
+          optimizer.state(),
+          state,
+          trainerState(),
+          opts.modelDir,
+        );
+        if (saveTotalLimit > 0) rotateCheckpoints(opts.outDir, saveTotalLimit, best?.checkpoint ?? null);
+        writeLossCurves(curvesPath, stepLines(), title);
+        if (reportTo.has("csv")) writeMetricsCsv(join(opts.outDir, "metrics.csv"), history);
       }
     }
+    // The final model: the last weights, or the best checkpoint's with loadBestModelAtEnd.
+    const finalDir = join(opts.outDir, "final");
+    const tmp = join(opts.outDir, `.tmp-final-${process.pid}`);
+    rmSync(tmp, { recursive: true, force: true });
+    const bestDir = best?.checkpoint;
+    if (opts.loadBestModelAtEnd && bestDir && bestDir !== lastCheckpoint && existsSync(bestDir)) {
+      const bestModel = await CausalLM.load(bestDir);
+      try {
+        await bestModel.save(tmp, { dtype: "F32", tokenizerDir: opts.modelDir });
+      } finally {
+        bestModel.dispose();
+      }
+      progress?.note(
+        `rho1 train: final model = ${basename(bestDir)} (best eval_loss ${best?.metric.toFixed(4)})`,
+      );
+    } else await model.save(tmp, { dtype: "F32", tokenizerDir: opts.modelDir });
+    replaceDir(tmp, finalDir);
   } finally {
     progress?.done();
     optimizer.dispose();
     model.dispose();
     reference?.dispose();
   }
-  if (!existsSync(curvesPath)) writeLossCurves(curvesPath, history, title);
+  if (!existsSync(curvesPath)) writeLossCurves(curvesPath, stepLines(), title);
   const seconds = (performance.now() - started) / 1000;
+  const bestFinal = best as { metric: number; step: number; checkpoint: string | null } | null;
   return {
     startStep,
     steps: step,
     losses,
+    last: lastMetrics,
+    lastEval,
+    bestCheckpoint: bestFinal?.checkpoint ?? null,
+    bestMetric: bestFinal?.metric ?? null,
+    finalDir: join(opts.outDir, "final"),
+    epochs: sampler.save().epoch,
+    extendedFrom,
     tokens,
     selectedTokens,
     checkpoint: lastCheckpoint || join(opts.outDir, checkpointName(step)),
     seconds,
     tokensPerSecond: runTokens / seconds,
   };
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -1,6 +1,7 @@
 import type { Command } from "../command.ts";
 import { command as analyze } from "./analyze.ts";
 import { command as evaluate } from "./eval.ts";
+import { command as exportModel } from "./export.ts";
 import { command as generate } from "./generate.ts";
 import { command as grade } from "./grade.ts";
 import { command as inspect } from "./inspect.ts";
@@ -22,6 +23,7 @@ export const commands: Command[] = [
   select,
   train,
   evaluate,
+  exportModel,
   prompt,
   grade,
   report,

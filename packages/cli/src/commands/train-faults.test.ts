@@ -101,7 +101,7 @@ test("SIGKILL mid-run, then --resume: the lock is taken over and the run ends as
   const expected = await uninterrupted();
   const out = join(work, "killed");
   const victim = spawnTrain(out, 12, ["--save-every", "3"]);
-  await waitFor(join(out, "checkpoint-000006", "trainer_state.json"));
+  await waitFor(join(out, "checkpoint-6", "trainer_state.json"));
   victim.kill("SIGKILL");
   await victim.exited;
   expect(existsSync(join(out, ".rho1.lock"))).toBe(true); // left behind by the killed run
@@ -111,7 +111,7 @@ test("SIGKILL mid-run, then --resume: the lock is taken over and the run ends as
     new RegExp(`taking over the lock of pid ${victim.pid} .* which is no longer running`),
   );
   expect(metricsOf(out)).toEqual(metricsOf(expected));
-  const weights = "checkpoint-000012/model.safetensors";
+  const weights = "checkpoint-12/model.safetensors";
   expect(file(join(out, weights))).toEqual(file(join(expected, weights)));
   expect(readdirSync(out).filter((n) => n.includes(".tmp-") || n.startsWith(".rho1"))).toEqual([]);
 }, 120_000);
@@ -123,8 +123,8 @@ test.skipIf(tmpfs.dir === null)(
   async () => {
     const expected = await uninterrupted();
     const dir = tmpfs.dir as string;
-    const checkpointBytes = readdirSync(join(expected, "checkpoint-000003")).reduce(
-      (sum, n) => sum + Math.ceil(statSync(join(expected, "checkpoint-000003", n)).size / 4096 + 1) * 4096,
+    const checkpointBytes = readdirSync(join(expected, "checkpoint-3")).reduce(
+      (sum, n) => sum + Math.ceil(statSync(join(expected, "checkpoint-3", n)).size / 4096 + 1) * 4096,
       0,
     );
     // Room for the first checkpoint and half of the second.
@@ -138,16 +138,21 @@ test.skipIf(tmpfs.dir === null)(
     expect(full.code).toBe(1);
     // The last line names the file that could not be written, inside the half-written checkpoint.
     expect(full.stderr.trim().split("\n").at(-1)).toMatch(
-      new RegExp(`^rho1 train: \\w+Error: ${out}/\\.tmp-checkpoint-000006-\\d+/[\\w.]+: .*ENOSPC`),
+      new RegExp(`^rho1 train: \\w+Error: ${out}/\\.tmp-checkpoint-6-\\d+/[\\w.]+: .*ENOSPC`),
     );
     // The failed save removed its own temp folder; the lock went with the process's exit.
-    expect(readdirSync(out).sort()).toEqual(["checkpoint-000003", "loss-curves.html", "metrics.jsonl"]);
+    expect(readdirSync(out).sort()).toEqual([
+      "args.json",
+      "checkpoint-3",
+      "loss-curves.html",
+      "metrics.jsonl",
+    ]);
     rmSync(filler);
     const resumed = await runTrain(out, 12, ["--save-every", "3", "--resume"]);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toContain("dropped 3 lines after step 3");
     expect(metricsOf(out)).toEqual(metricsOf(expected));
-    const weights = "checkpoint-000012/model.safetensors";
+    const weights = "checkpoint-12/model.safetensors";
     expect(file(join(out, weights))).toEqual(file(join(expected, weights)));
   },
   120_000,

@@ -31,15 +31,76 @@ test("plain causal-LM run on the embedded model writes checkpoints, metrics and 
   );
   expect(r.code).toBe(0);
   expect(r.stderr).toContain("step 2/2");
-  expect(r.stderr).toMatch(/rho1 train: 2 steps \(from 0\), final loss \d+\.\d+/);
+  expect(r.stderr).toMatch(
+    /rho1 train: 2 steps \(from 0\); last step: loss \d+\.\d+ \(all tokens\); \d+ tokens/,
+  );
+  expect(r.stderr).not.toContain("selected"); // plain causal LM: no selection in the progress or the summary
+  expect(r.stderr).not.toContain("final loss");
   const lines = readFileSync(join(out, "metrics.jsonl"), "utf8")
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l));
   expect(lines.map((m) => m.step)).toEqual([1, 2]);
-  expect(existsSync(join(out, "checkpoint-000002", "model.safetensors"))).toBe(true);
+  expect(existsSync(join(out, "checkpoint-2", "model.safetensors"))).toBe(true);
+  expect(existsSync(join(out, "final", "model.safetensors"))).toBe(true);
+  expect(existsSync(join(out, "final", "optimizer.safetensors"))).toBe(false);
   expect(existsSync(join(out, "loss-curves.html"))).toBe(true);
 }, 60_000);
+
+test("--config (YAML, Trainer names with _), command line overrides it, args.json reproduces the run", () => {
+  const config = join(work, "run.yaml");
+  writeFileSync(
+    config,
+    [
+      "model_name_or_path: models/stories260K",
+      `data: [${JSON.stringify(data)}]`,
+      "max_seq_length: 16",
+      "per_device_train_batch_size: 2",
+      "learning_rate: 1.0e-3",
+      "max_steps: 5",
+      "adam_beta2: 0.99",
+      "warmup_ratio: 0.5",
+      "",
+    ].join("\n"),
+  );
+  const first = join(work, "cfg-a");
+  const r = rho1("--config", config, "--max-steps", "2", "--out", first);
+  expect(r.code).toBe(0);
+  const args = JSON.parse(readFileSync(join(first, "args.json"), "utf8"));
+  expect(args).toMatchObject({
+    model: "models/stories260K",
+    data: [data],
+    "seq-len": 16,
+    "batch-size": 2,
+    lr: 0.001,
+    steps: 2, // the command line won over the file's 5
+    "adam-beta2": 0.99,
+    "warmup-ratio": 0.5,
+  });
+  expect(args.config).toBeUndefined();
+  const second = join(work, "cfg-b");
+  const again = rho1("--config", join(first, "args.json"), "--out", second);
+  expect(again.code).toBe(0);
+  const losses = (dir: string) =>
+    readFileSync(join(dir, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .map((m) => [m.step, m.lr, m.loss]);
+  expect(losses(second)).toEqual(losses(first));
+  expect(losses(first)[0]?.[1]).toBeCloseTo(1e-3, 12); // warm-up ratio 0.5 of 2 steps = 1 step: the peak at step 1
+}, 60_000);
+
+test("a bad config file exits 1 naming the file and key", () => {
+  const bad = join(work, "bad.json");
+  writeFileSync(bad, JSON.stringify({ model: "m", learning_rat: 1 }));
+  const r = rho1("--config", bad);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`${bad}: unknown option "learning_rat" (did you mean "learning-rate"?)`);
+  writeFileSync(bad, "{not json");
+  expect(rho1("--config", bad).code).toBe(1);
+  expect(rho1("--config", join(work, "missing.yaml")).code).toBe(1);
+}, 30_000);
 
 test("usage errors exit 2 with one line", () => {
   for (const [args, message] of [
@@ -62,10 +123,18 @@ test("usage errors exit 2 with one line", () => {
       ["--model", "m", "--data", data, "--out", "x", "--weight-decay-exclude", "norms,layernorm"],
       /--weight-decay-exclude expects a comma-separated subset of norms,embeddings,bias, found "layernorm"/,
     ],
+    [["--model", "m", "--data", data, "--out", "x", "--learning-rat", "1"], /did you mean --learning-rate\?/],
+    [["--model", "m", "--data", data, "--out", "x", "--stpes", "1"], /did you mean --steps\?/],
+    [
+      ["--model", "m", "--data", data, "--out", "x", "--report-to", "tensorboard"],
+      /no maintained npm package/,
+    ],
+    [["--model", "m", "--data", data, "--out", "x", "--load-best-model-at-end"], /needs --eval-data/],
+    [["--model", "m", "--data", data, "--out", "x", "--adam-beta1", "1"], /--adam-beta1 expects a number/],
   ] as const) {
     const r = rho1(...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   }
-});
+}, 60_000);

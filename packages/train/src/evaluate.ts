@@ -1,16 +1,16 @@
 /**
- * Per-token losses of a model over packed sequences, in batches: the held-out loss of the demo and the experiment
- * (mean CE over valid target tokens) and per-token loss vectors (heat-maps, token categories).
+ * Held-out loss: mean cross-entropy over the valid targets of packed sequences (padding excluded), the quantity
+ * Trainer logs as `eval_loss`. Used by `train --eval-data` and by the demo and experiment.
  */
-import type { SequenceSource } from "@rho1/train";
 import { type CausalLM, tf } from "@rho1/transformer";
+import type { SequenceSource } from "./data.ts";
 
 /** ce[i] = CE of predicting ids[t+1] for every row i (length seqLen − 1; padding positions hold 0). */
 export function sequenceLosses(model: CausalLM, rows: Int32Array[], batchSize = 16): Float32Array[] {
   const out: Float32Array[] = [];
   for (let start = 0; start < rows.length; start += batchSize) {
     const batch = rows.slice(start, start + batchSize);
-    const T = batch[0].length;
+    const T = (batch[0] as Int32Array).length;
     const ids = new Int32Array(batch.length * T);
     batch.forEach((r, b) => {
       if (r.length !== T) throw new RangeError(`row ${start + b}: expected ${T} ids, found ${r.length}`);
@@ -26,28 +26,33 @@ export function sequenceLosses(model: CausalLM, rows: Int32Array[], batchSize = 
   return out;
 }
 
-/** Mean CE over the valid targets of every sequence of `source` (padding excluded), and the number of tokens. */
+/** Mean CE over the valid targets of every sequence of `source`, summed in float64, and the number of tokens. */
 export function meanLoss(
   model: CausalLM,
   source: SequenceSource,
   batchSize = 16,
 ): { loss: number; tokens: number } {
-  const seqs = Array.from({ length: source.numSequences }, (_, i) => source.sequence(i));
-  const ce = sequenceLosses(
-    model,
-    seqs.map((s) => s.ids),
-    batchSize,
-  );
   let sum = 0;
   let n = 0;
-  seqs.forEach((s, i) => {
-    for (let t = 0; t < s.valid.length; t++) {
-      if (s.valid[t]) {
-        sum += ce[i][t];
-        n++;
+  for (let start = 0; start < source.numSequences; start += batchSize) {
+    const seqs = Array.from({ length: Math.min(batchSize, source.numSequences - start) }, (_, i) =>
+      source.sequence(start + i),
+    );
+    const ce = sequenceLosses(
+      model,
+      seqs.map((s) => s.ids),
+      batchSize,
+    );
+    seqs.forEach((s, i) => {
+      const row = ce[i] as Float32Array;
+      for (let t = 0; t < s.valid.length; t++) {
+        if (s.valid[t]) {
+          sum += row[t] as number;
+          n++;
+        }
       }
-    }
-  });
+    });
+  }
   if (n === 0) throw new RangeError("meanLoss: the source has no valid target tokens");
   return { loss: sum / n, tokens: n };
 }
