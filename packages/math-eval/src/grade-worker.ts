@@ -1,15 +1,16 @@
 /** Worker side of GradingPool: says {ready} once loaded, then answers {id, pred, gold} with {id, correct} or {id, error}. */
+import { parentPort } from "node:worker_threads";
 import { mathEqual } from "./grader.ts";
 
-declare const self: Worker;
+const port = parentPort;
+if (!port) throw new Error("grade-worker runs inside a worker thread (GradingPool)");
 
-self.onmessage = (event: MessageEvent<{ id: number; pred: string | null; gold: string }>) => {
-  const { id, pred, gold } = event.data;
+port.on("message", ({ id, pred, gold }: { id: number; pred: string | null; gold: string }) => {
   try {
-    self.postMessage({ id, correct: mathEqual(pred, gold) });
+    port.postMessage({ id, correct: mathEqual(pred, gold) });
   } catch (error) {
-    self.postMessage({ id, error: String(error) });
+    port.postMessage({ id, error: String(error) });
   }
-};
+});
 
-self.postMessage({ ready: true });
+port.postMessage({ ready: true });

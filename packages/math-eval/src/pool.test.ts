@@ -9,7 +9,9 @@ const dir = mkdtempSync(join(tmpdir(), "rho1-pool-"));
 const hangWorker = join(dir, "hang-worker.ts");
 writeFileSync(
   hangWorker,
-  `self.onmessage = (e) => { const { id, pred, gold } = e.data; if (gold === "HANG") { for (;;) {} } self.postMessage({ id, correct: pred === gold }); }; self.postMessage({ ready: true });`,
+  `import { parentPort } from "node:worker_threads";
+parentPort.on("message", ({ id, pred, gold }) => { if (gold === "HANG") { for (;;) {} } parentPort.postMessage({ id, correct: pred === gold }); });
+parentPort.postMessage({ ready: true });`,
 );
 
 const brokenWorker = join(dir, "broken-worker.ts");

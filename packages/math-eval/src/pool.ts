@@ -1,8 +1,10 @@
 /**
  * The harness runs each `math_equal` in a pebble ProcessPool with a 3 s timeout, a timeout counting as wrong.
  * Here each comparison runs in a Worker; a comparison that overruns terminates that worker (so an
- * infinitely looping item cannot hang an evaluation) and a fresh one takes over.
+ * infinitely looping item cannot hang an evaluation) and a fresh one takes over. node:worker_threads, so the same
+ * code runs under Bun and Node.
  */
+import { Worker } from "node:worker_threads";
 
 export const DEFAULT_TIMEOUT_MS = 3000;
 
@@ -50,10 +52,8 @@ export class GradingPool {
     const worker = new Worker(this.workerUrl);
     this.worker = worker;
     this.ready = new Promise<Worker>((resolveReady, rejectReady) => {
-      worker.onmessage = (
-        event: MessageEvent<{ id?: number; ready?: boolean; correct?: boolean; error?: string }>,
-      ) => {
-        const { id, ready, correct, error } = event.data;
+      worker.on("message", (data: { id?: number; ready?: boolean; correct?: boolean; error?: string }) => {
+        const { id, ready, correct, error } = data;
         if (ready) {
           resolveReady(worker);
           return;
@@ -64,9 +64,9 @@ export class GradingPool {
         this.pending.delete(id);
         // An exception inside math_equal is caught by the harness's own try blocks: it reads as False.
         p.resolve({ correct: error === undefined && correct === true, timedOut: false });
-      };
-      worker.onerror = (event) => {
-        const failure = new Error(`grading worker failed: ${event.message}`);
+      });
+      worker.on("error", (cause: Error) => {
+        const failure = new Error(`grading worker failed: ${cause.message}`);
         rejectReady(failure);
         for (const [id, p] of this.pending) {
           clearTimeout(p.timer);
@@ -74,13 +74,13 @@ export class GradingPool {
           p.reject(failure);
         }
         this.kill();
-      };
+      });
     });
     return this.ready;
   }
 
   private kill(): void {
-    this.worker?.terminate();
+    void this.worker?.terminate();
     this.worker = null;
     this.ready = null;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, parseConfig } from "./config.ts";
+import { ConfigError, defaultSeqLen, parseConfig, readConfig } from "./config.ts";
 
 const v4 = {
   architectures: ["LlamaForCausalLM"],
@@ -135,5 +135,16 @@ describe("parseConfig", () => {
     expectConfigError({ ...v4, hidden_act: "gelu" }, "hidden_act", "gelu");
     expectConfigError({ ...v4, eos_token_id: "x" }, "eos_token_id", '"x"');
     expect(() => parseConfig([1, 2], "c")).toThrow(ConfigError);
+  });
+});
+
+describe("defaultSeqLen", () => {
+  test("the model's max_position_embeddings, capped at 2048; readConfig names a missing file", () => {
+    expect(defaultSeqLen(parseConfig(v4, "config.json"))).toBe(512);
+    expect(defaultSeqLen(parseConfig({ ...v4, max_position_embeddings: 4096 }, "config.json"))).toBe(2048);
+    expect(defaultSeqLen(parseConfig(v5, "config.json"))).toBe(2048); // Mistral without the field: 32768
+    expect(() => readConfig("/nonexistent-model")).toThrow(
+      "/nonexistent-model/config.json: cannot read config",
+    );
   });
 });
