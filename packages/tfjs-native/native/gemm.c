@@ -454,23 +454,26 @@ static void gemv_cols(void *ctx, int64_t begin, int64_t end) {
   for (int64_t chunk = begin; chunk < end; chunk++) {
     const int j0 = (int)chunk * GEMV_COLS, j1 = j0 + GEMV_COLS < g->n ? j0 + GEMV_COLS : g->n;
     float acc[GEMV_COLS];
-    if (g->trans_b) { /* B [N, K]: a dot product per column, four at a time (four independent FMA chains) */
+    if (g->trans_b) { /* B [N, K]: a dot product per column, eight at a time (independent FMA chains) */
       int j = j0;
-      for (; j + 4 <= j1; j += 4) {
-        const float *r0 = g->b + (int64_t)j * g->ldb, *r1 = r0 + g->ldb, *r2 = r1 + g->ldb, *r3 = r2 + g->ldb;
-        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
+      for (; j + 8 <= j1; j += 8) {
+        const float *r = g->b + (int64_t)j * g->ldb;
+        const int64_t ld = g->ldb;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
+#pragma omp simd reduction(+ : s0, s1, s2, s3, s4, s5, s6, s7)
         for (int p = 0; p < g->k; p++) {
           const float ap = g->a[p];
-          s0 += ap * r0[p];
-          s1 += ap * r1[p];
-          s2 += ap * r2[p];
-          s3 += ap * r3[p];
+          s0 += ap * r[p];
+          s1 += ap * r[ld + p];
+          s2 += ap * r[2 * ld + p];
+          s3 += ap * r[3 * ld + p];
+          s4 += ap * r[4 * ld + p];
+          s5 += ap * r[5 * ld + p];
+          s6 += ap * r[6 * ld + p];
+          s7 += ap * r[7 * ld + p];
         }
-        acc[j - j0] = s0;
-        acc[j - j0 + 1] = s1;
-        acc[j - j0 + 2] = s2;
-        acc[j - j0 + 3] = s3;
+        float *o = acc + (j - j0);
+        o[0] = s0, o[1] = s1, o[2] = s2, o[3] = s3, o[4] = s4, o[5] = s5, o[6] = s6, o[7] = s7;
       }
       for (; j < j1; j++) {
         const float *row = g->b + (int64_t)j * g->ldb;
@@ -479,13 +482,21 @@ static void gemv_cols(void *ctx, int64_t begin, int64_t end) {
         for (int p = 0; p < g->k; p++) s += g->a[p] * row[p];
         acc[j - j0] = s;
       }
-    } else { /* B [K, N]: accumulate scaled rows */
+    } else { /* B [K, N]: accumulate scaled rows, four rows per pass over acc */
       memset(acc, 0, sizeof acc);
-      for (int p = 0; p < g->k; p++) {
+      const int w = j1 - j0;
+      int p = 0;
+      for (; p + 4 <= g->k; p += 4) {
+        const float a0 = g->a[p], a1 = g->a[p + 1], a2 = g->a[p + 2], a3 = g->a[p + 3];
+        const float *r0 = g->b + (int64_t)p * g->ldb + j0, *r1 = r0 + g->ldb, *r2 = r1 + g->ldb, *r3 = r2 + g->ldb;
+#pragma omp simd
+        for (int j = 0; j < w; j++) acc[j] = acc[j] + a0 * r0[j] + a1 * r1[j] + a2 * r2[j] + a3 * r3[j];
+      }
+      for (; p < g->k; p++) {
         const float ap = g->a[p];
         const float *row = g->b + (int64_t)p * g->ldb + j0;
 #pragma omp simd
-        for (int j = 0; j < j1 - j0; j++) acc[j] += ap * row[j];
+        for (int j = 0; j < w; j++) acc[j] += ap * row[j];
       }
     }
     float *c = g->c + j0;
