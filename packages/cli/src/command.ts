@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { IoError, readJsonLines } from "@rho1/io";
+import { IoError, Rho1Error, readJsonLines } from "@rho1/io";
 import { STORIES260K_DIR } from "@rho1/model-stories260k";
 import { parse as parseYaml } from "yaml";
 
@@ -12,8 +12,11 @@ import { parse as parseYaml } from "yaml";
 export const DEFAULT_MODEL: string = STORIES260K_DIR;
 
 /** Bad usage of the command line: printed as one line, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends Rho1Error {
   override name = "UsageError";
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("usage", message, details);
+  }
 }
 
 /** Bad input (a file that is missing, malformed or inconsistent): printed as one line, exit code 1. */

@@ -2,6 +2,7 @@
  * The ten datasets: how the harness builds each question (parser.py `parse_question`), parses each gold answer
  * (`parse_ground_truth`, called twice), and which prompt file, shots and query template it uses.
  */
+import { Rho1Error } from "@rho1/io";
 import { extractAnswer } from "./extract.ts";
 import { pyFloat, pyFloatStr, pyInt, pyStr, pyStrip } from "./python.ts";
 import { stripString } from "./strip-string.ts";
@@ -53,7 +54,7 @@ export const MULTI_CHOICE: ReadonlySet<DatasetName> = new Set(["mathqa", "mmlu_s
 export type DataRecord = Record<string, unknown>;
 
 /** A record lacks a field or has the wrong type; names the dataset, field, expected and found values. */
-export class DatasetError extends Error {
+export class DatasetError extends Rho1Error {
   override name = "DatasetError";
   constructor(
     readonly dataset: string,
@@ -61,7 +62,11 @@ export class DatasetError extends Error {
     expected: string,
     found: unknown,
   ) {
-    super(`${dataset}: field '${field}' expected ${expected}, found ${JSON.stringify(found)?.slice(0, 80)}`);
+    super(
+      "bad_record",
+      `${dataset}: field '${field}' expected ${expected}, found ${JSON.stringify(found)?.slice(0, 80)}`,
+      { dataset, field, expected, found },
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseJsonLines, writeFileAtomic } from "@rho1/io";
+import { parseJsonLines, Rho1Error, writeFileAtomic } from "@rho1/io";
 import { buildQuestion, type DataRecord, type DatasetName, evalGold } from "./datasets.ts";
 import type { Generator } from "./generator.ts";
 import { cleanCompletion, extractPrediction, type GraderKind } from "./grade.ts";
@@ -13,8 +13,11 @@ import { GradingPool } from "./pool.ts";
 import { buildPrompt, loadPromptSpec } from "./prompts.ts";
 import { PyRandom } from "./py-random.ts";
 
-export class EvalDataError extends Error {
+export class EvalDataError extends Rho1Error {
   override name = "EvalDataError";
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("bad_dataset", message, details);
+  }
 }
 
 /** Reads `<dataDir>/<dataset>/test.jsonl` (the harness's `load_data`); a bad line names file and line. */

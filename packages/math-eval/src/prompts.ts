@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Rho1Error } from "@rho1/io";
 import type { DatasetName } from "./datasets.ts";
 
 export interface PromptSpec {
@@ -15,13 +16,13 @@ export interface PromptSpec {
 }
 
 /** A prompt file is missing a field or has the wrong type. */
-export class PromptFileError extends Error {
+export class PromptFileError extends Rho1Error {
   override name = "PromptFileError";
   constructor(
     readonly file: string,
     message: string,
   ) {
-    super(`${file}: ${message}`);
+    super("bad_prompt_file", `${file}: ${message}`, { file });
   }
 }
 

@@ -2,6 +2,7 @@
  * A port of word2number 1.1 (`w2n.word_to_num`), which the harness's `strip_string` calls on every answer.
  * The library silently drops tokens that are not number words, so "1.45 million" is 1000000.
  */
+import { Rho1Error } from "@rho1/io";
 import { pyFloatStr, pyInt, pyIsDigit, pySplit } from "./python.ts";
 
 const NUMBER_WORDS = new Map<string, number>(
@@ -43,8 +44,11 @@ const NUMBER_WORDS = new Map<string, number>(
 const DECIMAL_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
 
 /** Raised where word2number raises ValueError/IndexError; the caller keeps its input unchanged. */
-export class Word2NumberError extends Error {
+export class Word2NumberError extends Rho1Error {
   override name = "Word2NumberError";
+  constructor(message: string) {
+    super("not_a_number", message);
+  }
 }
 
 function value(word: string): number {

@@ -25,19 +25,19 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { Rho1Error } from "@rho1/io";
 
 export const LOCK_FILE = ".rho1.lock";
 
 /** Another live process holds the folder's lock (or it is held from another host). */
-export class OutputLockedError extends Error {
+export class OutputLockedError extends Rho1Error {
   override name = "OutputLockedError";
-  readonly code = "locked";
   constructor(
     message: string,
     readonly file: string,
     readonly holder: LockHolder | null,
   ) {
-    super(message);
+    super("locked", message, { file, holder });
   }
 }
 

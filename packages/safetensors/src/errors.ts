@@ -1,19 +1,19 @@
+import { Rho1Error } from "@rho1/io";
+
 /**
  * Every problem with a safetensors file or checkpoint surfaces as this one class, so callers (and the fuzz test)
  * can rely on `instanceof SafetensorsError` and branch on `code`.
  */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends Rho1Error {
   override name = "SafetensorsError";
-  /** Machine-readable reason, e.g. "invalid_offsets", "unknown_dtype", "missing_tensor". */
-  code: string;
   /** The file the problem is in (a .safetensors file, an index JSON or a folder). */
-  file: string;
+  readonly file: string;
   /** The tensor concerned, when there is one. */
-  tensor?: string;
+  readonly tensor?: string;
 
+  /** `code`: a stable reason, e.g. "invalid_offsets", "unknown_dtype", "missing_tensor". */
   constructor(code: string, file: string, message: string, tensor?: string) {
-    super(`${file}: ${message}`);
-    this.code = code;
+    super(code, `${file}: ${message}`, tensor === undefined ? { file } : { file, tensor });
     this.file = file;
     if (tensor !== undefined) this.tensor = tensor;
   }

@@ -4,6 +4,7 @@
  * to the backward kernels. Semantics follow packages/transformer/src/ops/*.ts exactly.
  */
 
+import { Rho1Error } from "@rho1/io";
 import type { RopeScaling } from "@rho1/transformer";
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import * as tf from "@tensorflow/tfjs-core";
@@ -14,15 +15,20 @@ import { take, takeZeroed } from "./pool.ts";
 import { cachedInverseFrequencies } from "./rope.ts";
 
 /** Bad shapes or dtypes reaching a native kernel. */
-export class NativeKernelError extends Error {
+export class NativeKernelError extends Rho1Error {
+  override name = "NativeKernelError";
   constructor(
     readonly kernel: string,
     readonly field: string,
     readonly expected: string,
     readonly found: string,
   ) {
-    super(`${kernel}: ${field} must be ${expected}, found ${found}`);
-    this.name = "NativeKernelError";
+    super("bad_kernel_input", `${kernel}: ${field} must be ${expected}, found ${found}`, {
+      kernel,
+      field,
+      expected,
+      found,
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 /** Parsing Hugging Face `config.json` for Llama / Mistral decoders, in both transformers 4.x and 5.x dialects. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Rho1Error } from "@rho1/io";
 
 export interface RopeScaling {
   /** "linear" or "llama3" (the two implemented); anything else is refused by parseConfig. */
@@ -34,14 +35,14 @@ export interface LlamaConfig {
 }
 
 /** A config.json this package cannot load exactly: names the file, the field and the value found. */
-export class ConfigError extends Error {
+export class ConfigError extends Rho1Error {
   override name = "ConfigError";
   constructor(
     message: string,
     readonly file: string,
     readonly field?: string,
   ) {
-    super(message);
+    super("bad_config", message, field === undefined ? { file } : { file, field });
   }
 }
 

@@ -1,4 +1,5 @@
 /** Batched autoregressive generation with a KV cache (left padding + per-row positions + key mask). */
+import { Rho1Error } from "@rho1/io";
 import type { CausalLMCore, KvCache } from "./model.ts";
 import { prepareInputs } from "./model.ts";
 import { mulberry32, sampleToken } from "./sampling.ts";
@@ -42,15 +43,16 @@ export interface GenerateResult {
  * The model produced NaN or ±Inf logits (NaN weights, an overflow): generation stops rather than emit tokens picked
  * from garbage (argmax over NaN is token 0).
  */
-export class NonFiniteLogitsError extends Error {
+export class NonFiniteLogitsError extends Rho1Error {
   override name = "NonFiniteLogitsError";
-  readonly code = "non_finite_logits";
   constructor(
     readonly prompt: number,
     readonly newToken: number,
   ) {
     super(
+      "non_finite_logits",
       `the model's logits are not finite (NaN or Inf) for prompt ${prompt} at new token ${newToken}: check its weights`,
+      { prompt, newToken },
     );
   }
 }
