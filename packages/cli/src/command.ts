@@ -20,8 +20,11 @@ export class UsageError extends Rho1Error {
 }
 
 /** Bad input (a file that is missing, malformed or inconsistent): printed as one line, exit code 1. */
-export class InputError extends Error {
+export class InputError extends Rho1Error {
   override name = "InputError";
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("bad_input", message, details);
+  }
 }
 
 /** One `rho1 <name>` sub-command. `run` returns the process exit code. */
