@@ -232,8 +232,8 @@ export function jsonLinesWriter() {
 
 /**
  * The stdin -> stdout loop of the JSON-lines commands: transform(value, line) for each record of stdin (`line` is
- * its 1-based line number; blank lines are skipped), its result written as one line. A line that is not JSON is a
- * UsageError naming it. Lines written before an error are flushed, then the error thrown.
+ * its 1-based line number; blank lines are skipped), its result written as one line. A line that is not JSON is bad
+ * input: an InputError (exit 1) naming it. Lines written before an error are flushed, then the error thrown.
  */
 export async function mapJsonLines(
   transform: (value: unknown, line: number) => unknown | Promise<unknown>,
@@ -244,7 +244,7 @@ export async function mapJsonLines(
     for await (const { line, value } of readJsonLines(stdin, "stdin"))
       out.write(await transform(value, line));
   } catch (error) {
-    if (error instanceof IoError) throw new UsageError(error.message);
+    if (error instanceof IoError) throw new InputError(error.message);
     throw error;
   } finally {
     await out.close();

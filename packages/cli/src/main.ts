@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 import { registerBackendExtension } from "@rho1/transformer";
-import { type Command, UsageError } from "./command.ts";
+import { type Command, InputError, UsageError } from "./command.ts";
 import { commands } from "./commands/index.ts";
 
 // The native CPU kernels are an optional speed-up: setupBackend() tries them after tfjs-node(-gpu) and falls back to
@@ -44,6 +44,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`rho1 ${name}: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof InputError) {
+      process.stderr.write(`rho1 ${name}: ${error.message}\n`);
+      return 1;
     }
     // Typed library errors (SafetensorsError, TokenizerError, ...) carry a message that names the file and
     // values; print that one line rather than a stack trace unless RHO1_DEBUG is set.

@@ -152,6 +152,10 @@ export async function evaluate(options: EvalOptions): Promise<EvalSummary> {
         random,
         limit: options.limit,
       });
+      if (options.limit !== undefined && records.length < options.limit)
+        log(
+          `${task}: --limit ${options.limit} exceeds the set's ${records.length} records; evaluating all ${records.length}`,
+        );
       const spec = loadPromptSpec(dataDir, task);
       const questions = records.map((r) => buildQuestion(task, r));
       const prompts = questions.map((q) => buildPrompt(spec, q));

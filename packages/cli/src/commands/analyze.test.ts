@@ -107,4 +107,6 @@ test("usage errors exit 2", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   }
+  // Bad input: no score store at --scores.
+  expect(rho1("--scores", join(tmp, "no-store"), "--models", STORIES, "--out", tmp).code).toBe(1);
 }, 60_000);

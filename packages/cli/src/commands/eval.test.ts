@@ -45,10 +45,10 @@ describe("rho1 prompt", () => {
       );
     }
   });
-  test("bad input: unknown dataset, missing record", () => {
+  test("bad usage (unknown dataset) exits 2, bad input (missing record) exits 1", () => {
     expect(rho1(["prompt", "--dataset", "gsm9k"], "").code).toBe(2);
     const bad = rho1(["prompt", "--dataset", "gsm8k"], '{"nope": 1}\n');
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("stdin:1: expected");
   });
 });
@@ -86,9 +86,10 @@ describe("rho1 grade", () => {
       correct: false,
     });
     expect(rho1(["grade", "--dataset", "gsm8k", "--grader", "lax"], "").code).toBe(2);
+    // A record without "completion" is bad input.
     expect(
       rho1(["grade", "--dataset", "gsm8k"], '{"record": {"question": "q", "answer": "#### 1"}}').code,
-    ).toBe(2);
+    ).toBe(1);
   });
 });
 
@@ -192,9 +193,25 @@ describe("rho1 eval (embedded stories260K)", () => {
     expect(JSON.parse(readFileSync(join(out, "gsm8k", "metrics.json"), "utf8")).empty_samples).toBe(2);
   }, 60_000);
 
-  test("usage errors", () => {
+  test("--limit beyond a task's size says so and evaluates the whole set", () => {
+    const small = join(tmp, "small");
+    mkdirSync(join(small, "gsm8k"), { recursive: true });
+    mkdirSync(join(small, "prompts"), { recursive: true });
+    const three = readFileSync(join(dataDir, "gsm8k", "test.jsonl"), "utf8")
+      .split("\n")
+      .slice(0, 3);
+    writeFileSync(join(small, "gsm8k", "test.jsonl"), `${three.join("\n")}\n`);
+    writeFileSync(join(small, "prompts", "gsm8k.json"), readFileSync(join(dataDir, "prompts", "gsm8k.json")));
+    const args = ["eval", "--tasks", "gsm8k", "--limit", "20", "--max-new-tokens", "2", "--data-dir", small];
+    const r = rho1([...args, "--out", join(tmp, "out-small")]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("gsm8k: --limit 20 exceeds the set's 3 records; evaluating all 3");
+  }, 60_000);
+
+  test("usage errors exit 2, bad input exits 1", () => {
+    expect(rho1(["eval", "--tasks", "gsm8k", "--out", tmp, "--model", join(tmp, "no-model")]).code).toBe(1);
     expect(rho1(["eval", "--tasks", "gsm8k"]).code).toBe(2); // no --out
     expect(rho1(["eval", "--tasks", "gsm9k", "--out", tmp]).code).toBe(2);
     expect(rho1(["eval", "--tasks", "gsm8k", "--out", tmp, "--limit", "0"]).code).toBe(2);
-  });
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { DATASET_NAMES, evalGold, extractPrediction, type GraderKind, GradingPool } from "@rho1/math-eval";
-import { type Command, mapJsonLines, parseCommandArgs, UsageError } from "../command.ts";
+import { type Command, InputError, mapJsonLines, parseCommandArgs, UsageError } from "../command.ts";
 import { datasetOption, recordOf } from "./prompt.ts";
 
 const USAGE = `usage: rho1 grade --dataset NAME [--grader harness|strict] < items.jsonl > verdicts.jsonl
@@ -32,7 +32,7 @@ export const command: Command = {
         const record = recordOf(line, n);
         const completion = (line as { completion?: unknown }).completion;
         if (typeof completion !== "string")
-          throw new UsageError(
+          throw new InputError(
             `stdin:${n}: "completion" expected a string, found ${JSON.stringify(completion)}`,
           );
         const pred = extractPrediction(dataset, completion, grader);

@@ -60,7 +60,7 @@ test("writes logits [B,T,V] and token_loss [B,T-1] equal to the library's, paddi
   model.dispose();
 });
 
-test("bad input is a one-line usage error (exit 2) naming the file and field", () => {
+test("bad input exits 1 with one line naming the file and field; bad usage exits 2", () => {
   const out = join(tmp, "bad.safetensors");
   const cases: [unknown, string][] = [
     [{ input_ids: [[1, 2, 512]] }, '"input_ids"[0][2] must be a token id in [0, 512), found 512'],
@@ -71,14 +71,25 @@ test("bad input is a one-line usage error (exit 2) naming the file and field", (
     ],
     [{ input_ids: [[1, 2]], attention_mask: [[1, 2]] }, '"attention_mask"[0][1] must be 0 or 1, found 2'],
     [{ ids: [[1]] }, '"input_ids" must be a non-empty array of rows'],
+    [[[1, 2], [3]], '"input_ids" row 1 has 1 entries, row 0 has 2'], // the bare form is input_ids
   ];
   cases.forEach(([json, message], i) => {
     const file = input(`bad${i}.json`, json);
     const r = rho1("--model", STORIES, "--input", file, "--out", out);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n").at(-1)).toBe(`rho1 logits: ${file}: ${message}`);
   });
   const missing = rho1("--model", STORIES, "--input", input("ok.json", { input_ids: [[1, 2]] }));
   expect(missing.code).toBe(2);
   expect(missing.stderr).toBe("rho1 logits: missing required option --out\n");
-});
+  const absent = rho1("--model", STORIES, "--input", join(tmp, "no-such-ids.json"), "--out", out);
+  expect(absent.code).toBe(1);
+  expect(absent.stderr).toContain("no-such-ids.json: ENOENT");
+}, 60_000);
+
+test("a bare [[ids]] array is read as input_ids", () => {
+  const out = join(tmp, "bare.safetensors");
+  const r = rho1("--model", STORIES, "--input", input("bare.json", [[1, 403, 407, 261]]), "--out", out);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain("logits [1, 4, 512]");
+}, 30_000);

@@ -8,7 +8,14 @@ import {
   isDatasetName,
   loadPromptSpec,
 } from "@rho1/math-eval";
-import { type Command, mapJsonLines, parseCommandArgs, requireOption, UsageError } from "../command.ts";
+import {
+  type Command,
+  InputError,
+  mapJsonLines,
+  parseCommandArgs,
+  requireOption,
+  UsageError,
+} from "../command.ts";
 
 const USAGE = `usage: rho1 prompt --dataset NAME [--data-dir DIR] < records.jsonl > prompts.jsonl
 
@@ -26,11 +33,11 @@ export function datasetOption(values: Record<string, unknown>): DatasetName {
   return name;
 }
 
-/** The `record` of one input line, or a UsageError naming the line. */
+/** The `record` of one input line, or an InputError (bad input, exit 1) naming the line. */
 export function recordOf(line: unknown, n: number): DataRecord {
   const record = (line as { record?: unknown } | null)?.record;
   if (record === null || typeof record !== "object" || Array.isArray(record))
-    throw new UsageError(
+    throw new InputError(
       `stdin:${n}: expected {"record": {...}}, found ${JSON.stringify(line)?.slice(0, 80)}`,
     );
   return record as DataRecord;

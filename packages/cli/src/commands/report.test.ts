@@ -154,4 +154,13 @@ describe("rho1 report on a real score store", () => {
       "--scope expects batch or sequence",
     );
   });
+
+  test("exit codes: bad usage 2, bad input (no score store there) 1", async () => {
+    const { main } = await import("../main.ts");
+    expect(await main(["report", "--scores", scores, "--model", STORIES])).toBe(2);
+    const out = join(tmp, "y.html");
+    expect(await main(["report", "--scores", join(tmp, "no-store"), "--model", STORIES, "--out", out])).toBe(
+      1,
+    );
+  });
 });

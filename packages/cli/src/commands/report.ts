@@ -3,7 +3,14 @@ import { type HeatmapDoc, tokenHeatmapPage, writeHtml } from "@rho1/report";
 import { type SelectionScope, selectSequences } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { CausalLM, setupBackend, tf } from "@rho1/transformer";
-import { type Command, numberOption, parseCommandArgs, requireOption, UsageError } from "../command.ts";
+import {
+  type Command,
+  InputError,
+  numberOption,
+  parseCommandArgs,
+  requireOption,
+  UsageError,
+} from "../command.ts";
 
 const USAGE = `usage: rho1 report --scores DIR --model DIR --out FILE.html [options]
 
@@ -57,12 +64,12 @@ export function lossValidity(seq: ScoredSequence): Float32Array {
   } else if (seq.valid.length === T) {
     for (let t = 0; t < T - 1; t++) out[t] = seq.valid[t] && seq.valid[t + 1] ? 1 : 0;
   } else {
-    throw new UsageError(
+    throw new InputError(
       `sequence ${seq.index}: valid has ${seq.valid.length} entries, expected ${T - 1} or ${T} for ${T} ids`,
     );
   }
   if (seq.refLoss.length !== T - 1) {
-    throw new UsageError(
+    throw new InputError(
       `sequence ${seq.index}: refLoss has ${seq.refLoss.length} entries, expected ${T - 1}`,
     );
   }

@@ -56,7 +56,7 @@ test.skipIf(!fixturesPresent(LLAMA2_GOLDEN))("llama2 golden texts give the golde
   ).toEqual(golden.map((g) => g.ids));
 });
 
-test("bad usage and bad input: one line, exit 2; missing folder: exit 1 naming it", async () => {
+test("bad usage: one line, exit 2; bad input (stdin records, missing folder): one line, exit 1", async () => {
   const missing = rho1("");
   expect(missing.code).toBe(2);
   expect(missing.stderr).toBe("rho1 tokenize: missing required option --tokenizer\n");
@@ -64,9 +64,12 @@ test("bad usage and bad input: one line, exit 2; missing folder: exit 1 naming i
   const unknown = rho1("", "--tokenizer", STORIES, "--bogus");
   expect(unknown.code).toBe(2);
   expect(unknown.stderr.trim().split("\n").length).toBe(1);
+  const misspelt = rho1("", "--tokeniser", STORIES);
+  expect(misspelt.code).toBe(2);
+  expect(misspelt.stderr).toContain("did you mean --tokenizer?");
 
   const notText = rho1('{"text": "ok"}\n\n{"txt": 1}\n', "--tokenizer", STORIES);
-  expect(notText.code).toBe(2);
+  expect(notText.code).toBe(1);
   expect(notText.stderr).toBe('rho1 tokenize: stdin:3: expected {"text": string}, found {"txt":1}\n');
   // Records before the bad one were already written.
   const ok = (await loadTokenizer(STORIES)).encode("ok");
@@ -74,7 +77,7 @@ test("bad usage and bad input: one line, exit 2; missing folder: exit 1 naming i
   expect(notText.stdout).toBe(`${JSON.stringify({ ids: ok })}\n`);
 
   const badJson = rho1('{"text": \n', "--tokenizer", STORIES);
-  expect(badJson.code).toBe(2);
+  expect(badJson.code).toBe(1);
   expect(badJson.stderr).toContain("stdin:1: not valid JSON");
 
   const noFolder = rho1("", "--tokenizer", "/nonexistent/tok");

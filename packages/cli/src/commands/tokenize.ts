@@ -1,5 +1,5 @@
 import { loadTokenizer } from "@rho1/tokenizer";
-import { type Command, mapJsonLines, parseCommandArgs, requireOption, UsageError } from "../command.ts";
+import { type Command, InputError, mapJsonLines, parseCommandArgs, requireOption } from "../command.ts";
 
 const USAGE = `usage: rho1 tokenize --tokenizer DIR [--no-special] < in.jsonl > out.jsonl
 
@@ -26,7 +26,7 @@ export const command: Command = {
     await mapJsonLines((value, line) => {
       const text = (value as { text?: unknown } | null)?.text;
       if (value === null || typeof value !== "object" || Array.isArray(value) || typeof text !== "string") {
-        throw new UsageError(
+        throw new InputError(
           `stdin:${line}: expected {"text": string}, found ${JSON.stringify(value).slice(0, 80)}`,
         );
       }
