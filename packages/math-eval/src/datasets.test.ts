@@ -181,14 +181,25 @@ const SHARED_EVAL = join(import.meta.dir, "../../../../shared/data/eval");
 describe("full test sets (@rho1/math-eval-data)", () => {
   test("every record of every dataset builds a question and a gold; counts are the harness's", () => {
     const counts: Record<string, number> = {};
+    const firstGold: Record<string, string> = {};
     for (const name of DATASET_NAMES) {
       const records = loadDataset(EVAL_DATA_DIR, name);
       for (const r of records) {
         expect(buildQuestion(name, r).length).toBeGreaterThan(0);
-        evalGold(name, r);
+        evalGold(name, r); // throws a DatasetError on a record it cannot read
       }
       counts[name] = records.length;
+      firstGold[name] = String(evalGold(name, records[0] as (typeof records)[number]));
     }
+    // The harness's gold for the first record of each set (from its parse_ground_truth).
+    expect(firstGold).toMatchObject({
+      gsm8k: "18",
+      math500: "(3,\\frac{\\pi}{2})",
+      svamp: "145",
+      mathqa: "A",
+      mmlu_stem: "C",
+      sat_math: "A",
+    });
     expect(counts).toEqual({
       gsm8k: 1319,
       math500: 500,

@@ -97,6 +97,23 @@ describe("batchGradients", () => {
     }
     expect(n).toBe(Math.floor(0.5 * r.stats.nValid));
     expect(r.loss).toBeCloseTo(sum / n, 5);
+    // The gradient is d(mean CE of the selected tokens)/dθ: unselected tokens contribute nothing.
+    const selT = tf.tensor2d(sel, [B, T - 1]);
+    const expected = tf.variableGrads(() => {
+      const out = model.tokenLosses(tf.tensor2d(ids, [B, T], "int32"), tf.tensor2d(mask, [B, T]));
+      return tf.div(tf.sum(tf.mul(out.ce, selT)), n) as tf.Scalar;
+    }, [...model.variables.values()]).grads;
+    for (const [key, v] of model.variables) {
+      const got = (r.grads.get(key) as tf.Tensor).dataSync();
+      const want = (expected[v.name] as tf.Tensor).dataSync();
+      expect(got.length).toBe(want.length);
+      let norm = 0;
+      for (let i = 0; i < want.length; i++) {
+        expect(got[i] as number).toBeCloseTo(want[i] as number, 5);
+        norm += (want[i] as number) ** 2;
+      }
+      expect(norm).toBeGreaterThan(0);
+    }
   });
   test("bad batches are refused with the field named", () => {
     const model = bigram(3);
