@@ -70,18 +70,19 @@ export interface StageTimings {
 }
 
 /**
- * Test hook for the kill tests: RHO1_SCORE_KILL_AT="<point>:<n>" SIGKILLs this process the n-th time it
- * passes <point> (batch, unit-tmp, unit-done, manifest-tmp, manifest-done).
+ * Test hook for the kill tests: RHO1_SCORE_KILL_AT="<point>:<n>[:<signal>]" sends this process SIGKILL (or
+ * <signal>, e.g. SIGSTOP to freeze it mid-shard for a job engine to cancel) the n-th time it passes <point>
+ * (batch, unit-tmp, unit-done, manifest-tmp, manifest-done).
  */
 const killCounts = new Map<string, number>();
 function killPoint(point: string): void {
   const spec = process.env.RHO1_SCORE_KILL_AT;
   if (!spec) return;
-  const [name, n] = spec.split(":");
+  const [name, n, signal = "SIGKILL"] = spec.split(":");
   if (name !== point) return;
   const count = (killCounts.get(point) ?? 0) + 1;
   killCounts.set(point, count);
-  if (count === Number(n)) process.kill(process.pid, "SIGKILL");
+  if (count === Number(n)) process.kill(process.pid, signal as NodeJS.Signals);
 }
 
 /** The reference model's config (transformer's parser), its failures as a ScoreError naming the file. */

@@ -2,6 +2,7 @@ import { expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ScoreStore } from "@rho1/reference-scorer";
+import { shardFromEnvironment } from "./score.ts";
 import { cliCommand, STORIES, tempDir } from "./test-support.ts";
 
 const tmp = tempDir("rho1-score-cli-");
@@ -80,3 +81,65 @@ test("score export writes the store as parquet; a bad --format is a usage error"
   const missing = rho1("export", "--scores", join(tmp, "nowhere"), "--out", file);
   expect(missing.code).toBe(1);
 });
+
+test("--shard auto reads the shard from a Slurm array or a Kubernetes indexed Job", () => {
+  const slurm = { SLURM_ARRAY_TASK_ID: "2", SLURM_ARRAY_TASK_COUNT: "4", SLURM_ARRAY_TASK_MIN: "0" };
+  expect(
+    shardFromEnvironment({ ...slurm, SLURM_ARRAY_TASK_MAX: "3", SLURM_ARRAY_TASK_STEP: "1" }, undefined),
+  ).toEqual({
+    index: 2,
+    count: 4,
+  });
+  // One task resubmitted alone (`sbatch --array=2`): the array says 1 task, --shards says 4.
+  const rerun = {
+    SLURM_ARRAY_TASK_ID: "2",
+    SLURM_ARRAY_TASK_COUNT: "1",
+    SLURM_ARRAY_TASK_MIN: "2",
+    SLURM_ARRAY_TASK_MAX: "2",
+  };
+  expect(() => shardFromEnvironment(rerun, undefined)).toThrow(
+    "must be 0-0 to give the shard count, found 2-2:1",
+  );
+  expect(shardFromEnvironment(rerun, 4)).toEqual({ index: 2, count: 4 });
+  expect(() => shardFromEnvironment(rerun, 2)).toThrow("SLURM_ARRAY_TASK_ID=2 with --shards 2");
+  expect(shardFromEnvironment({ JOB_COMPLETION_INDEX: "0" }, 3)).toEqual({ index: 0, count: 3 });
+  expect(() => shardFromEnvironment({ JOB_COMPLETION_INDEX: "0" }, undefined)).toThrow("needs --shards N");
+  expect(() => shardFromEnvironment({ JOB_COMPLETION_INDEX: "x" }, 3)).toThrow(
+    'JOB_COMPLETION_INDEX expects an integer, found "x"',
+  );
+  expect(() => shardFromEnvironment({}, 3)).toThrow("--shard auto found no job engine");
+});
+
+test("--shard auto on the command line: the engine's variables pick the shard; --shards alone is refused", () => {
+  // This test may itself run inside a Slurm job: the child sees only the engine variables given here.
+  const engineFree = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("SLURM_") && k !== "JOB_COMPLETION_INDEX"),
+  );
+  const run = (env: Record<string, string>, ...extra: string[]) =>
+    Bun.spawnSync(
+      ["bun", "packages/cli/src/main.ts", "score", "--model", STORIES, "--data", docs, ...extra],
+      {
+        cwd: join(import.meta.dir, "../../../.."),
+        env: { ...engineFree, ...env },
+      },
+    );
+  const out = join(tmp, "auto");
+  const r = run(
+    { JOB_COMPLETION_INDEX: "1" },
+    "--out",
+    out,
+    "--seq-len",
+    "16",
+    "--shard",
+    "auto",
+    "--shards",
+    "2",
+  );
+  expect(r.exitCode).toBe(0);
+  expect(JSON.parse(r.stdout.toString())).toMatchObject({ out, shard: "1/2" });
+  const none = run({}, "--out", join(tmp, "none"), "--shard", "auto");
+  expect(none.exitCode).toBe(2);
+  expect(none.stderr.toString()).toContain("--shard auto found no job engine");
+  const alone = run({}, "--out", join(tmp, "alone"), "--shards", "2");
+  expect(alone.stderr.toString()).toBe("rho1 score: --shards goes with --shard auto\n");
+}, 60_000);

@@ -19,6 +19,10 @@ ids, per-token reference losses, and a manifest (see packages/reference-scorer/R
   --loss-dtype f32|f16 stored loss precision (default f32)
   --shard i/n          score only part i of n (0-based) of the input, cut by file and row group; run one
                        shard per machine, then \`rho1 score merge\` the n stores
+  --shard auto         take i/n from the job engine: a Slurm array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT;
+                       the array must be 0..n-1) or a Kubernetes indexed Job (JOB_COMPLETION_INDEX, with --shards N)
+  --shards N           the shard count for --shard auto: needed on Kubernetes, and on Slurm when one task is
+                       resubmitted alone (\`sbatch --array=2\`); examples/slurm, examples/k8s show both
   --tokenizer DIR      tokenizer folder if not the model's
 
 merge: joins shard stores into --out (default: the first DIR), byte-identical to a single-process run.
@@ -32,15 +36,81 @@ export: writes the store as parquet any trainer can read, one row per packed seq
 Progress (documents, tokens, tokens/s, ETA) goes to stderr; a JSON summary line to stdout.
 `;
 
-function parseShard(raw: unknown): { index: number; count: number } | undefined {
-  if (raw === undefined) return undefined;
-  const match = /^(\d+)\/(\d+)$/.exec(String(raw));
-  const index = match ? Number(match[1]) : Number.NaN;
-  const count = match ? Number(match[2]) : Number.NaN;
-  if (!match || count < 1 || index >= count) {
-    throw new UsageError(`--shard expects i/n with 0 <= i < n (e.g. 0/4), found ${JSON.stringify(raw)}`);
+type Shard = { index: number; count: number };
+
+function checkShard(index: number, count: number, found: string): Shard {
+  if (!Number.isInteger(index) || !Number.isInteger(count) || count < 1 || index < 0 || index >= count) {
+    throw new UsageError(`--shard expects i/n with 0 <= i < n (e.g. 0/4), found ${found}`);
   }
   return { index, count };
+}
+
+/** A non-negative integer environment variable, or undefined when unset; anything else is a UsageError. */
+function envInteger(env: Record<string, string | undefined>, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d+$/.test(raw))
+    throw new UsageError(`--shard auto: ${name} expects an integer, found ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/**
+ * The shard of this task under `--shard auto`. A Slurm array gives the index and, for an array 0..n-1, the count;
+ * `--shards N` fixes the count instead, so one failed task can be resubmitted alone (`sbatch --array=2`). An
+ * offset or stepped array without --shards would leave units unscored, so it is refused. A Kubernetes indexed
+ * Job gives the index and `--shards N` the count (a Job's completions are not in its pods' environment).
+ */
+export function shardFromEnvironment(
+  env: Record<string, string | undefined>,
+  shards: number | undefined,
+): Shard {
+  const slurmIndex = envInteger(env, "SLURM_ARRAY_TASK_ID");
+  if (slurmIndex !== undefined) {
+    if (shards !== undefined) {
+      return checkShard(slurmIndex, shards, `SLURM_ARRAY_TASK_ID=${slurmIndex} with --shards ${shards}`);
+    }
+    const count = envInteger(env, "SLURM_ARRAY_TASK_COUNT");
+    if (count === undefined) {
+      throw new UsageError("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not");
+    }
+    const min = envInteger(env, "SLURM_ARRAY_TASK_MIN") ?? 0;
+    const max = envInteger(env, "SLURM_ARRAY_TASK_MAX") ?? count - 1;
+    const step = envInteger(env, "SLURM_ARRAY_TASK_STEP") ?? 1;
+    if (min !== 0 || max !== count - 1 || step !== 1) {
+      throw new UsageError(
+        `--shard auto: a Slurm array of ${count} tasks must be 0-${count - 1} to give the shard count, found ${min}-${max}:${step}; give --shards N`,
+      );
+    }
+    return checkShard(
+      slurmIndex,
+      count,
+      `SLURM_ARRAY_TASK_ID=${slurmIndex} of SLURM_ARRAY_TASK_COUNT=${count}`,
+    );
+  }
+  const k8sIndex = envInteger(env, "JOB_COMPLETION_INDEX");
+  if (k8sIndex !== undefined) {
+    if (shards === undefined) {
+      throw new UsageError(
+        "--shard auto under a Kubernetes indexed Job needs --shards N (the Job's completions)",
+      );
+    }
+    return checkShard(k8sIndex, shards, `JOB_COMPLETION_INDEX=${k8sIndex} with --shards ${shards}`);
+  }
+  throw new UsageError(
+    "--shard auto found no job engine: set by a Slurm array (SLURM_ARRAY_TASK_ID) or a Kubernetes indexed Job (JOB_COMPLETION_INDEX)",
+  );
+}
+
+function parseShard(raw: unknown, shards: number | undefined): Shard | undefined {
+  if (raw === "auto") return shardFromEnvironment(process.env, shards);
+  if (shards !== undefined) throw new UsageError("--shards goes with --shard auto");
+  if (raw === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(String(raw));
+  if (!match)
+    throw new UsageError(
+      `--shard expects i/n with 0 <= i < n (e.g. 0/4) or auto, found ${JSON.stringify(raw)}`,
+    );
+  return checkShard(Number(match[1]), Number(match[2]), JSON.stringify(raw));
 }
 
 function summary(out: string, m: ScoreManifest): string {
@@ -104,6 +174,7 @@ export const command: Command = {
         "text-column": { type: "string" },
         "loss-dtype": { type: "string" },
         shard: { type: "string" },
+        shards: { type: "string" },
         tokenizer: { type: "string" },
       },
       true,
@@ -121,7 +192,9 @@ export const command: Command = {
     if (lossDtype !== "f32" && lossDtype !== "f16") {
       throw new UsageError(`--loss-dtype expects f32 or f16, found ${JSON.stringify(lossDtype)}`);
     }
-    const shard = parseShard(values.shard);
+    const shards =
+      values.shards === undefined ? undefined : numberOption(values, "shards", 1, { integer: true, min: 1 });
+    const shard = parseShard(values.shard, shards);
     try {
       const maxPos = readConfig(modelDir).maxPositionEmbeddings;
       if (seqLen !== undefined && seqLen > maxPos) {
