@@ -1,15 +1,17 @@
 /**
  * Finds a C compiler (and, unless RHO1_BLAS=builtin, OpenBLAS), compiles native/*.c once per content hash into a
- * cache folder (atomic rename), and loads the result through bun:ffi. Nothing here touches TensorFlow.js.
+ * cache folder (compile.ts), and loads the result through bun:ffi. Nothing here touches TensorFlow.js.
  */
-import { dlopen, suffix } from "bun:ffi";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { arch, availableParallelism, cpus, homedir } from "node:os";
+import { dlopen } from "bun:ffi";
+import { existsSync } from "node:fs";
+import { arch, availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BlasChooser, type BlasMode, blasMode } from "./blas.ts";
+import { buildOnce, findCompiler as findOnPath, NativeUnavailable, nativeCacheDir } from "./compile.ts";
 import { SYMBOLS } from "./ffi.ts";
+
+export { NativeUnavailable };
 
 export type NativeSymbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
 
@@ -42,8 +44,6 @@ export interface LoadedNative {
   compiled: boolean;
   coretype: string | null;
 }
-
-export class NativeUnavailable extends Error {}
 
 const NO_COMPILER =
   process.platform === "darwin"
@@ -83,59 +83,10 @@ export function findOpenBlas(explicit?: string): string | null {
   return OPENBLAS_CANDIDATES.find((p) => existsSync(p)) ?? null;
 }
 
+const compilers = (explicit?: string) => [explicit, process.env.CC, "cc", "gcc", "clang"];
+
 export function findCompiler(explicit?: string): string | null {
-  for (const name of [explicit, process.env.CC, "cc", "gcc", "clang"]) {
-    if (!name) continue;
-    const found = name.includes("/") ? (existsSync(name) ? name : null) : Bun.which(name);
-    if (found) return found;
-  }
-  return null;
-}
-
-function defaultCacheDir(): string {
-  return process.env.RHO1_CACHE_DIR || join(homedir(), ".cache", "rho1", "native");
-}
-
-function sourceFiles(): string[] {
-  return readdirSync(NATIVE_DIR)
-    .filter((f) => f.endsWith(".c") || f.endsWith(".h"))
-    .sort();
-}
-
-/** Key over the sources, the flags and the host CPU (the -march=native build is only valid where it was made). */
-function cacheKey(): string {
-  const h = createHash("sha256");
-  for (const f of sourceFiles())
-    h.update(f)
-      .update("\0")
-      .update(readFileSync(join(NATIVE_DIR, f)))
-      .update("\0");
-  h.update(JSON.stringify({ flags: FLAG_SETS, libs: LIBS, arch: arch(), cpu: cpus()[0]?.model ?? "" }));
-  return h.digest("hex").slice(0, 24);
-}
-
-async function compile(cc: string, out: string): Promise<string[]> {
-  const sources = sourceFiles()
-    .filter((f) => f.endsWith(".c"))
-    .map((f) => join(NATIVE_DIR, f));
-  const errors: string[] = [];
-  for (const flags of FLAG_SETS) {
-    const tmp = `${out}.tmp-${process.pid}`;
-    const proc = Bun.spawn([cc, ...flags, "-o", tmp, ...sources, ...LIBS], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-    if (code === 0) {
-      renameSync(tmp, out);
-      writeFileSync(`${out}.json.tmp-${process.pid}`, JSON.stringify({ cc, flags }));
-      renameSync(`${out}.json.tmp-${process.pid}`, `${out}.json`);
-      return flags;
-    }
-    rmSync(tmp, { force: true });
-    errors.push(`${flags.join(" ")}: ${stderr.trim().split("\n").slice(0, 4).join(" | ")}`);
-  }
-  throw new NativeUnavailable(`compiling ${NATIVE_DIR} with ${cc} failed: ${errors.join("; ")}`);
+  return findOnPath(compilers(explicit));
 }
 
 let libc: ReturnType<typeof openLibc> | null = null;
@@ -169,20 +120,14 @@ export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> 
       `RHO1_GEMM_KERNEL=${kernelName}: expected one of ${Object.keys(GEMM_KERNELS).join(", ")}`,
     );
   }
-  const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  mkdirSync(cacheDir, { recursive: true });
-  const cc = findCompiler(opts.cc);
-  const key = cacheKey(); // a cached build needs no compiler
-  const library = join(cacheDir, `${key}${suffix === "so" ? ".so" : `.${suffix}`}`);
-  let compiled = false;
-  let flags: string[];
-  if (existsSync(library)) {
-    flags = existsSync(`${library}.json`) ? JSON.parse(readFileSync(`${library}.json`, "utf8")).flags : [];
-  } else {
-    if (!cc) throw new NativeUnavailable(NO_COMPILER);
-    flags = await compile(cc, library);
-    compiled = true;
-  }
+  const { library, flags, compiled } = await buildOnce({
+    sourceDir: NATIVE_DIR,
+    compilers: compilers(opts.cc),
+    flagSets: FLAG_SETS,
+    libs: LIBS,
+    cacheDir: opts.cacheDir ?? nativeCacheDir(),
+    noCompiler: NO_COMPILER,
+  });
   const coretype = process.env.RHO1_OPENBLAS_CORETYPE || null;
   if (coretype) setNativeEnv("OPENBLAS_CORETYPE", coretype);
   // OpenBLAS's idle workers spin ~2^28 cycles after each call, stealing the cores our kernel pool needs between

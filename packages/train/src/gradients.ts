@@ -1,9 +1,13 @@
+import type { Communicator } from "@rho1/distributed";
 import {
   combineStats,
+  excessLoss,
+  type LossPart,
   type ReferenceModel,
   referenceLosses,
   type SelectionScope,
   type SelectionStats,
+  selectionCount,
   selectionDenominator,
   selectiveLoss,
   selectParts,
@@ -40,6 +44,12 @@ export interface SelectionOptions {
   scope?: SelectionScope;
   /** Scores batches that carry no refLoss. */
   referenceModel?: ReferenceModel;
+  /**
+   * Data-parallel group: this process holds its rank's slice of the optimizer batch (every rank the same number and
+   * shape of micro-batches, rank order = batch order). Selection, the loss normalisation, the statistics and the
+   * gradients then cover the whole batch, exactly as if one process held all of it. Default: one process.
+   */
+  communicator?: Communicator;
 }
 
 /** Token counts and mean losses of one optimizer batch (all micro-batches). */
@@ -66,6 +76,128 @@ export interface BatchGradients {
   selected: Float32Array[];
   /** The model's CE per position before this update, per micro-batch, [batch·(time−1)] (invalid positions too). */
   tokenLoss: Float32Array[];
+}
+
+/**
+ * The whole group's selected count: the valid-token count (scope "batch") or the per-row counts (scope "sequence")
+ * summed over ranks; also checks that every rank holds as many rows as this one (the gathers below rely on it).
+ */
+function groupDenominator(
+  group: Communicator,
+  parts: { rows: number; valid: Float32Array }[],
+  time: number,
+  ratio: number,
+  scope: SelectionScope,
+): number {
+  const rows = parts.reduce((s, p) => s + p.rows, 0);
+  let nValid = 0;
+  for (const p of parts) for (const v of p.valid) nValid += v !== 0 ? 1 : 0;
+  const counts = Float64Array.from([
+    nValid,
+    selectionDenominator(parts, time, ratio, "sequence"),
+    rows,
+    rows * rows,
+  ]);
+  group.allReduceSum(counts);
+  // The sums of rows and of squared rows are ranks × ours and ranks × ours² only when every rank has ours.
+  if (counts[2] !== group.size * rows || counts[3] !== group.size * rows * rows) {
+    throw new TrainError(
+      `rank ${group.rank}: ${rows} rows this step, but the ${group.size} ranks hold ${counts[2]} in all; every rank needs the same micro-batches`,
+      "bad_batch",
+    );
+  }
+  return scope === "batch" ? selectionCount(ratio, counts[0] as number) : (counts[1] as number);
+}
+
+/**
+ * Batch-scope selection over the whole group: every rank gathers all ranks' excess losses and validity (rank order is
+ * batch order, so ties go to the lower global token index as in one process), ranks them all, keeps its own parts.
+ */
+function groupSelection(group: Communicator, parts: LossPart[], time: number, ratio: number): Float32Array[] {
+  const size = parts.reduce((s, p) => s + p.valid.length, 0);
+  const block = new Float32Array(2 * size);
+  let offset = 0;
+  for (const part of parts) {
+    block.set(excessLoss(part), offset);
+    block.set(part.valid, size + offset);
+    offset += part.valid.length;
+  }
+  const gathered = group.allGather(block);
+  const all: LossPart[] = [];
+  for (let r = 0; r < group.size; r++) {
+    let at = r * 2 * size;
+    for (const part of parts) {
+      const n = part.valid.length;
+      // The excess stands in for ce with no reference: excessLoss then gives it back unchanged.
+      all.push({
+        rows: part.rows,
+        ce: gathered.subarray(at, at + n),
+        valid: gathered.subarray(at + size, at + size + n),
+      });
+      at += n;
+    }
+  }
+  const { selected } = selectParts(all, time, ratio, "batch");
+  return selected.slice(group.rank * parts.length, (group.rank + 1) * parts.length);
+}
+
+const STAT_FIELDS = 6;
+const statFields = (s: SelectionStats) => [
+  s.nValid,
+  s.nSelected,
+  s.meanCeSelected,
+  s.meanCeUnselected,
+  s.meanExcess,
+  s.meanExcessSelected,
+];
+const statsFrom = (f: number[]): SelectionStats => ({
+  nValid: f[0] as number,
+  nSelected: f[1] as number,
+  selectedFraction: (f[0] as number) ? (f[1] as number) / (f[0] as number) : 0,
+  meanCeSelected: f[2] as number,
+  meanCeUnselected: f[3] as number,
+  meanExcess: f[4] as number,
+  meanExcessSelected: f[5] as number,
+  histogram: { edges: [], counts: [] },
+});
+
+/** Every rank's equally long float64 block, concatenated in rank order: each rank fills its own slot of a zeroed
+ *  buffer and one sum all-reduce fills the rest (x + 0 is exact, so nothing is rounded; NaN stays NaN). */
+function gatherInOrder(group: Communicator, mine: number[]): number[] {
+  const buffer = new Float64Array(group.size * mine.length);
+  buffer.set(mine, group.rank * mine.length);
+  group.allReduceSum(buffer);
+  return Array.from(buffer);
+}
+
+/**
+ * Sums the gradients over all ranks with one all-reduce: every gradient is copied into one buffer (variables in
+ * the model's order, the same on every rank), summed in place, and copied back into fresh tensors.
+ */
+function allReduceGradients(
+  group: Communicator,
+  grads: Map<string, tf.Tensor>,
+  variables: Map<string, tf.Variable>,
+): void {
+  let total = 0;
+  for (const key of variables.keys()) total += grads.get(key)?.size ?? 0;
+  const fused = new Float32Array(total);
+  let offset = 0;
+  for (const key of variables.keys()) {
+    const g = grads.get(key);
+    if (!g) continue;
+    fused.set(g.dataSync() as Float32Array, offset);
+    offset += g.size;
+  }
+  group.allReduceSum(fused);
+  offset = 0;
+  for (const key of variables.keys()) {
+    const g = grads.get(key);
+    if (!g) continue;
+    grads.set(key, tf.tensor(fused.slice(offset, offset + g.size), g.shape, "float32"));
+    offset += g.size;
+    g.dispose();
+  }
 }
 
 function checkMicroBatch(mb: MicroBatch, i: number, time: number): void {
@@ -100,8 +232,9 @@ export function batchGradients(
   microBatches: MicroBatch[],
   opts: SelectionOptions,
 ): BatchGradients {
-  const { ratio, referenceModel } = opts;
+  const { ratio, referenceModel, communicator: comm } = opts;
   const scope = opts.scope ?? "batch";
+  const group = comm && comm.size > 1 ? comm : null;
   if (microBatches.length === 0) throw new TrainError("batchGradients: no micro-batches", "bad_batch");
   const time = (microBatches[0] as MicroBatch).time;
   for (const [i, mb] of microBatches.entries()) checkMicroBatch(mb, i, time);
@@ -123,12 +256,14 @@ export function batchGradients(
       );
     });
     const parts = microBatches.map((mb, i) => ({ rows: mb.batch, valid: valids[i] as Float32Array }));
-    const denominator = selectionDenominator(parts, L, ratio, scope);
+    const denominator = group
+      ? groupDenominator(group, parts, L, ratio, scope)
+      : selectionDenominator(parts, L, ratio, scope);
     if (denominator === 0) throw new TrainError("batch has no valid token to train on", "empty_batch");
 
     // Batch-wide ranking across micro-batches: score them all first (no tape), then select over all of them.
     let batchSelection: Float32Array[] | undefined;
-    if (scope === "batch" && ratio < 1 && microBatches.length > 1) {
+    if (scope === "batch" && ratio < 1 && (microBatches.length > 1 || group)) {
       const scored = parts.map((part, i) => {
         const t = tensors[i] as (typeof tensors)[number];
         const ce = tf.tidy(() => model.tokenLosses(t.ids, t.mask).ce);
@@ -136,7 +271,9 @@ export function batchGradients(
         ce.dispose();
         return { ...part, ce: data, ref: refs[i] };
       });
-      batchSelection = selectParts(scored, L, ratio, "batch").selected;
+      batchSelection = group
+        ? groupSelection(group, scored, L, ratio)
+        : selectParts(scored, L, ratio, "batch").selected;
     }
 
     const varNames = new Map<string, string>();
@@ -147,6 +284,7 @@ export function batchGradients(
     const tokenLoss: Float32Array[] = [];
     let loss = 0;
     const microStats: SelectionStats[] = [];
+    const microLosses: number[] = [];
     microBatches.forEach((mb, i) => {
       const t = tensors[i] as (typeof tensors)[number];
       const validT = tf.tensor2d(valids[i] as Float32Array, [mb.batch, L], "float32");
@@ -180,6 +318,7 @@ export function batchGradients(
         );
       }
       loss += microLoss;
+      microLosses.push(microLoss);
       for (const [name, grad] of Object.entries(g)) {
         const key = varNames.get(name) ?? name;
         const prev = grads.get(key);
@@ -192,7 +331,20 @@ export function batchGradients(
       selected.push(Float32Array.from(microSelected as Float32Array));
       microStats.push(stats as SelectionStats);
     });
-    const total = combineStats(microStats);
+    let total: ReturnType<typeof combineStats>;
+    if (group) {
+      // Every micro-batch's loss and statistics, in batch order: the same sums in the same order as one process.
+      const mine = microStats.flatMap((st, i) => [microLosses[i] as number, ...statFields(st)]);
+      const all = gatherInOrder(group, mine);
+      loss = 0;
+      const stats: SelectionStats[] = [];
+      for (let i = 0; i < all.length; i += 1 + STAT_FIELDS) {
+        loss += all[i] as number;
+        stats.push(statsFrom(all.slice(i + 1, i + 1 + STAT_FIELDS)));
+      }
+      total = combineStats(stats);
+      allReduceGradients(group, grads, model.variables);
+    } else total = combineStats(microStats);
     return {
       grads,
       loss,

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { type Communicator, SOLO } from "@rho1/distributed";
 import { expandInputs, lockOutput, removeStaleTemps, ScoreStore } from "@rho1/reference-scorer";
 import { formatEta, ProgressLine } from "@rho1/report";
 import type { SelectionScope } from "@rho1/selective-loss";
@@ -123,6 +124,13 @@ export interface TrainOptions {
   ) => void;
   /** Called after every evaluation. */
   onEval?: (metrics: EvalMetrics) => void;
+  /**
+   * Data-parallel group (@rho1/distributed; the CLI connects to MPI when launched by mpirun or srun). Each of the
+   * `size` ranks takes `gradAccum` micro-batches of `batchSize` sequences of every step's batch, which is
+   * size × gradAccum × batchSize sequences drawn as one process would; onBatch sees this rank's micro-batches.
+   * Rank 0 alone writes checkpoints, metrics, the final model and progress. Default: one process.
+   */
+  communicator?: Communicator;
 }
 
 export interface TrainSummary {
@@ -168,6 +176,8 @@ function positive(name: string, value: number, integer: boolean, min = 1): numbe
  * Holds outDir's lock (one writer per folder) for the whole run; temp files of dead runs there are removed first.
  */
 export async function train(opts: TrainOptions): Promise<TrainSummary> {
+  // Under MPI only rank 0 writes into outDir, so only it takes the lock.
+  if ((opts.communicator?.rank ?? 0) !== 0) return trainLocked(opts);
   const lock = lockOutput(opts.outDir, "rho1 train");
   try {
     for (const name of removeStaleTemps(opts.outDir))
@@ -195,6 +205,8 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     throw new TrainError(`--select-scope must be batch or sequence, found ${scope}`, "bad_option");
   const batchSize = positive("batch-size", opts.batchSize ?? 8, true);
   const gradAccum = positive("grad-accum", opts.gradAccum ?? 1, true);
+  const comm = opts.communicator ?? SOLO;
+  const lead = comm.rank === 0; // the rank that writes
   const lr = positive("lr", opts.lr ?? 1e-4, false, 0);
   const minLr = positive("min-lr", opts.minLr ?? lr / 10, false, 0);
   const clip = positive("clip", opts.clip ?? 1, false, 0);
@@ -259,7 +271,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     (opts.progress ?? process.stderr)?.write(
       `rho1 train: skipped ${source.skippedDocuments} documents with an empty or null text\n`,
     );
-  const sequencesPerStep = batchSize * gradAccum;
+  const sequencesPerStep = comm.size * gradAccum * batchSize;
   const totalSteps =
     opts.steps !== undefined || opts.epochs === undefined
       ? positive("steps", opts.steps ?? 100, true)
@@ -285,8 +297,9 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     ratio,
     scope,
     seqLen,
-    batchSize,
-    gradAccum,
+    // Sequences per optimizer step, however split into ranks and micro-batches: a run resumes on another number of
+    // ranks (the same batches; sums in another order).
+    batchSequences: sequencesPerStep,
     seed,
     shuffle: opts.shuffle ?? true,
     clip,
@@ -316,7 +329,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     );
 
   const model = await CausalLM.load(resumeFrom ?? opts.modelDir);
-  const progress = opts.progress === null ? null : new ProgressLine(opts.progress ?? process.stderr);
+  const progress = opts.progress === null || !lead ? null : new ProgressLine(opts.progress ?? process.stderr);
   if (seqLen > model.config.maxPositionEmbeddings) {
     progress?.note(
       `rho1 train: warning: --seq-len ${seqLen} exceeds the model's max_position_embeddings ${model.config.maxPositionEmbeddings}; positions beyond it were never trained`,
@@ -342,10 +355,14 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
   const notices: string[] = [];
   if (resumeFrom) {
     const { state, trainerState, optimizer: moments } = readCheckpointState(resumeFrom);
+    const saved = { ...state.fingerprint };
+    if (saved.batchSequences === undefined && typeof saved.batchSize === "number") {
+      saved.batchSequences = saved.batchSize * ((saved.gradAccum as number | undefined) ?? 1); // single-process runs
+    }
     for (const [key, value] of Object.entries(fingerprint)) {
-      if (JSON.stringify(state.fingerprint[key]) !== JSON.stringify(value)) {
+      if (JSON.stringify(saved[key]) !== JSON.stringify(value)) {
         throw new TrainError(
-          `resuming from ${basename(resumeFrom)}: ${key} was ${JSON.stringify(state.fingerprint[key])}, now ${JSON.stringify(value)}`,
+          `resuming from ${basename(resumeFrom)}: ${key} was ${JSON.stringify(saved[key])}, now ${JSON.stringify(value)}`,
           "resume_mismatch",
         );
       }
@@ -365,7 +382,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     optimizer.loadState(moments);
     sampler.restore(state.data);
     ({ step, tokens, selectedTokens, baseModel } = state);
-    history = metricsLog.restore(step, notice);
+    history = lead ? metricsLog.restore(step, notice) : [];
     logHistory = trainerState.log_history.filter((e) => e.step <= step);
     if (trainerState.best_metric !== null && trainerState.best_global_step !== null)
       best = {
@@ -374,11 +391,11 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
         checkpoint: trainerState.best_model_checkpoint,
       };
     // Checkpoints after the one resumed from belong to the abandoned continuation.
-    for (const name of readdirSafe(opts.outDir)) {
+    for (const name of lead ? readdirSafe(opts.outDir) : []) {
       const m = /^checkpoint-(\d+)$/.exec(name);
       if (m && Number(m[1]) > step) rmSync(join(opts.outDir, name), { recursive: true, force: true });
     }
-  } else metricsLog.reset();
+  } else if (lead) metricsLog.reset();
 
   for (const notice of notices) progress?.note(`rho1 train: ${notice}`);
   const slm = ratio < 1;
@@ -451,7 +468,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       eval_tokens: evalTokens,
       eval_seconds: (performance.now() - t0) / 1000,
     };
-    metricsLog.append(line);
+    if (lead) metricsLog.append(line);
     history.push(line);
     logHistory.push({ epoch: line.epoch as number, eval_loss: loss, eval_tokens: evalTokens, step });
     lastEval = line;
@@ -469,10 +486,17 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       const t0 = performance.now();
       const stepLr = cosineSchedule(step, schedule);
       const epochBefore = sampler.save().epoch;
-      const micro = Array.from({ length: gradAccum }, () => makeMicroBatch(sampler.next(batchSize)));
+      // Every rank draws the whole batch (the sampler stays in step everywhere) and reads only its own slice.
+      const drawn = Array.from({ length: comm.size * gradAccum }, () => sampler.next(batchSize));
+      const micro = drawn.slice(comm.rank * gradAccum, (comm.rank + 1) * gradAccum).map(makeMicroBatch);
       let result: ReturnType<typeof batchGradients>;
       try {
-        result = batchGradients(model, micro, { ratio, scope, referenceModel: reference });
+        result = batchGradients(model, micro, {
+          ratio,
+          scope,
+          referenceModel: reference,
+          communicator: comm,
+        });
       } catch (error) {
         if (error instanceof TrainError && error.code === "non_finite_loss") {
           throw new TrainError(
@@ -501,7 +525,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       selectedTokens += result.stats.nSelected;
       losses.push(result.loss);
       const seconds = (performance.now() - t0) / 1000;
-      const stepTokens = gradAccum * batchSize * seqLen;
+      const stepTokens = sequencesPerStep * seqLen;
       runTokens += stepTokens;
       smoothedStepSeconds = smoothedStepSeconds === 0 ? seconds : 0.8 * smoothedStepSeconds + 0.2 * seconds;
       // Plain causal LM has no selection: its lines carry no selected / unselected fields.
@@ -522,7 +546,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
           excess_loss: Number.isFinite(result.stats.meanExcess) ? result.stats.meanExcess : null,
         }),
       };
-      metricsLog.append(metrics);
+      if (lead) metricsLog.append(metrics);
       history.push(metrics);
       lastMetrics = metrics;
       opts.onStep?.(metrics);
@@ -558,7 +582,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
         );
       }
       if (evalSource && ((evalEvery > 0 && step % evalEvery === 0) || step === totalSteps)) evaluate();
-      if ((saveEvery > 0 && step % saveEvery === 0) || step === totalSteps) {
+      if (lead && ((saveEvery > 0 && step % saveEvery === 0) || step === totalSteps)) {
         const checkpointDir = join(opts.outDir, checkpointName(step));
         if (best?.step === step) best.checkpoint = checkpointDir;
         const state: Rho1State = {
@@ -586,7 +610,15 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
         if (reportTo.has("csv")) writeMetricsCsv(join(opts.outDir, "metrics.csv"), history);
       }
     }
-    // The final model: the last weights, or the best checkpoint's with loadBestModelAtEnd.
+    // The final model: the last weights, or the best checkpoint's with loadBestModelAtEnd (rank 0 writes it).
+    if (lead) await saveFinalModel();
+  } finally {
+    progress?.done();
+    optimizer.dispose();
+    model.dispose();
+    reference?.dispose();
+  }
+  async function saveFinalModel() {
     const finalDir = join(opts.outDir, "final");
     const tmp = join(opts.outDir, `.tmp-final-${process.pid}`);
     rmSync(tmp, { recursive: true, force: true });
@@ -603,13 +635,8 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       );
     } else await model.save(tmp, { dtype: "F32", tokenizerDir: opts.modelDir });
     replaceDir(tmp, finalDir);
-  } finally {
-    progress?.done();
-    optimizer.dispose();
-    model.dispose();
-    reference?.dispose();
   }
-  if (!existsSync(curvesPath)) writeLossCurves(curvesPath, stepLines(), title);
+  if (lead && !existsSync(curvesPath)) writeLossCurves(curvesPath, stepLines(), title);
   const seconds = (performance.now() - started) / 1000;
   const bestFinal = best as { metric: number; step: number; checkpoint: string | null } | null;
   return {

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
+import { communicatorFromEnvironment } from "@rho1/distributed";
 import { writeFileAtomic } from "@rho1/io";
 import { type TrainOptions, train, WEIGHT_DECAY_GROUPS } from "@rho1/train";
 import { setupBackend } from "@rho1/transformer";
@@ -78,6 +79,12 @@ names the step and batch; the last checkpoint is left intact. metrics.jsonl has 
 LM runs have no selection fields) and one per evaluation (eval_loss); each checkpoint's trainer_state.json follows
 transformers Trainer's schema (global_step, log_history, best_metric, best_model_checkpoint). TensorBoard event
 files are not written: no maintained npm package writes them without TensorFlow's native library.
+
+Data-parallel: launched by mpirun or srun (Open MPI, MPICH or PMIx), every rank trains on its slice of each
+step's batch of ranks x --grad-accum x --batch-size sequences, with selection, loss and statistics over the whole
+batch and one gradient all-reduce per step; rank 0 writes. Same weights as one process with --grad-accum
+multiplied by the number of ranks. See docs/scale-out.md.
+  mpirun -np 4 rho1 train ...       srun --mpi=pmix -n 4 rho1 train ...
 `;
 
 function weightDecayExcludeOption(raw: string | undefined): string[] | undefined {
@@ -273,9 +280,14 @@ export const command: Command = {
     writeFileAtomic(join(outDir, "args.json"), `${JSON.stringify(effective, null, 2)}\n`);
     await setupBackend();
 
-    const summary = await train(options);
+    const communicator = await communicatorFromEnvironment();
+    const summary = await train({ ...options, communicator });
+    communicator.finalize();
+    if (communicator.rank !== 0) return 0;
     const last = summary.last;
-    const parts = [`rho1 train: ${summary.steps} steps (from ${summary.startStep})`];
+    const parts = [
+      `rho1 train: ${summary.steps} steps (from ${summary.startStep})${communicator.size > 1 ? ` on ${communicator.size} ranks` : ""}`,
+    ];
     if (last) {
       parts.push(
         `last step: loss ${last.loss.toFixed(4)} (all tokens)${last.loss_selected === undefined ? "" : `, selected-token loss ${last.loss_selected.toFixed(4)}`}`,

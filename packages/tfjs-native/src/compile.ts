@@ -1,0 +1,105 @@
+/**
+ * Compile-on-first-use for C shims loaded through bun:ffi: the sources of one folder are compiled once per content
+ * hash (sources, flags, host CPU) into a cache folder, with an atomic rename so concurrent first uses (several MPI
+ * ranks, parallel test files) never load a half-written library. Used by this package's kernels and by
+ * @rho1/distributed's MPI shim. No TensorFlow.js here.
+ */
+import { suffix } from "bun:ffi";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { arch, cpus, homedir } from "node:os";
+import { join } from "node:path";
+
+export class NativeUnavailable extends Error {}
+
+export interface NativeBuild {
+  /** Folder whose *.c and *.h files make the library. */
+  sourceDir: string;
+  /** Compilers to try, in order: names on PATH or paths (undefined entries skipped). */
+  compilers: (string | undefined)[];
+  /** Flag sets tried in order until one compiles (e.g. -march=native, then a portable fallback). */
+  flagSets: string[][];
+  /** Link flags after the sources. */
+  libs: string[];
+  cacheDir: string;
+  /** What the error messages call the compiler when none is found (e.g. "a C compiler (cc, gcc or clang)"). */
+  compilerHint: string;
+}
+
+export interface BuiltLibrary {
+  library: string;
+  flags: string[];
+  /** True when this call compiled it (false: found in the cache). */
+  compiled: boolean;
+}
+
+/** Where compiled shims are kept: $RHO1_CACHE_DIR, else ~/.cache/rho1/native. */
+export function nativeCacheDir(): string {
+  return process.env.RHO1_CACHE_DIR || join(homedir(), ".cache", "rho1", "native");
+}
+
+export function findCompiler(candidates: (string | undefined)[]): string | null {
+  for (const name of candidates) {
+    if (!name) continue;
+    const found = name.includes("/") ? (existsSync(name) ? name : null) : Bun.which(name);
+    if (found) return found;
+  }
+  return null;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".c") || f.endsWith(".h"))
+    .sort();
+}
+
+/** Key over the sources, the flags and the host CPU (a -march=native build is only valid where it was made). */
+function cacheKey(b: NativeBuild): string {
+  const h = createHash("sha256");
+  for (const f of sourceFiles(b.sourceDir)) {
+    h.update(f)
+      .update("\0")
+      .update(readFileSync(join(b.sourceDir, f)))
+      .update("\0");
+  }
+  h.update(JSON.stringify({ flags: b.flagSets, libs: b.libs, arch: arch(), cpu: cpus()[0]?.model ?? "" }));
+  return h.digest("hex").slice(0, 24);
+}
+
+async function compile(b: NativeBuild, cc: string, out: string): Promise<string[]> {
+  const sources = sourceFiles(b.sourceDir)
+    .filter((f) => f.endsWith(".c"))
+    .map((f) => join(b.sourceDir, f));
+  const errors: string[] = [];
+  for (const flags of b.flagSets) {
+    const tmp = `${out}.tmp-${process.pid}`;
+    const proc = Bun.spawn([cc, ...flags, "-o", tmp, ...sources, ...b.libs], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    if (code === 0) {
+      renameSync(tmp, out);
+      writeFileSync(`${out}.json.tmp-${process.pid}`, JSON.stringify({ cc, flags }));
+      renameSync(`${out}.json.tmp-${process.pid}`, `${out}.json`);
+      return flags;
+    }
+    rmSync(tmp, { force: true });
+    errors.push(`${flags.join(" ")}: ${stderr.trim().split("\n").slice(0, 4).join(" | ")}`);
+  }
+  throw new NativeUnavailable(`compiling ${b.sourceDir} with ${cc} failed: ${errors.join("; ")}`);
+}
+
+/** The cached library for `b`, compiling it first when absent (a cached build needs no compiler). */
+export async function buildOnce(b: NativeBuild): Promise<BuiltLibrary> {
+  mkdirSync(b.cacheDir, { recursive: true });
+  const library = join(b.cacheDir, `${cacheKey(b)}.${suffix}`);
+  if (existsSync(library)) {
+    const meta = `${library}.json`;
+    const flags = existsSync(meta) ? (JSON.parse(readFileSync(meta, "utf8")).flags as string[]) : [];
+    return { library, flags, compiled: false };
+  }
+  const cc = findCompiler(b.compilers);
+  if (!cc) throw new NativeUnavailable(`no compiler found: ${b.compilerHint}`);
+  return { library, flags: await compile(b, cc, library), compiled: true };
+}
