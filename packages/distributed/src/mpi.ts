@@ -45,7 +45,8 @@ export async function connectMpi(opts: { cacheDir?: string; mpicc?: string } = {
       flagSets: [["-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-std=gnu11"]],
       libs: ["-ldl"],
       cacheDir: opts.cacheDir ?? nativeCacheDir(),
-      compilerHint: "mpicc (install an MPI: apt-get install openmpi-bin libopenmpi-dev; or set MPICC)",
+      noCompiler:
+        "mpicc not found (install an MPI: apt-get install openmpi-bin libopenmpi-dev; or set MPICC)",
     }));
   } catch (error) {
     if (error instanceof NativeUnavailable) throw new DistributedError(error.message, "mpi_unavailable");

@@ -22,8 +22,8 @@ export interface NativeBuild {
   /** Link flags after the sources. */
   libs: string[];
   cacheDir: string;
-  /** What the error messages call the compiler when none is found (e.g. "a C compiler (cc, gcc or clang)"). */
-  compilerHint: string;
+  /** The error when no compiler is found and nothing is cached (what to install). */
+  noCompiler: string;
 }
 
 export interface BuiltLibrary {
@@ -100,6 +100,6 @@ export async function buildOnce(b: NativeBuild): Promise<BuiltLibrary> {
     return { library, flags, compiled: false };
   }
   const cc = findCompiler(b.compilers);
-  if (!cc) throw new NativeUnavailable(`no compiler found: ${b.compilerHint}`);
+  if (!cc) throw new NativeUnavailable(b.noCompiler);
   return { library, flags: await compile(b, cc, library), compiled: true };
 }

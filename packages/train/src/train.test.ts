@@ -159,8 +159,9 @@ describe("train (stories260K, causal LM)", () => {
       /no such file/,
     );
     await expect(train(base("full"))).rejects.toThrow(/already holds checkpoint-4: pass --resume/);
+    // The batch is the sequences per step (2 × grad-accum 2), however split into micro-batches or ranks.
     await expect(train(base("full", { resume: true, batchSize: 3 }))).rejects.toThrow(
-      /resuming from checkpoint-4: batchSize was 2/,
+      /resuming from checkpoint-4: batchSequences was 4, now 6/,
     );
     const bad = join(work, "bad.jsonl");
     writeFileSync(bad, '{"text": "ok"}\n{"txt": 1}\n');
