@@ -28,6 +28,8 @@ export interface NativeBuild {
 
 export interface BuiltLibrary {
   library: string;
+  /** The content hash naming the library (sources, flags, host CPU). */
+  key: string;
   flags: string[];
   /** True when this call compiled it (false: found in the cache). */
   compiled: boolean;
@@ -93,13 +95,14 @@ async function compile(b: NativeBuild, cc: string, out: string): Promise<string[
 /** The cached library for `b`, compiling it first when absent (a cached build needs no compiler). */
 export async function buildOnce(b: NativeBuild): Promise<BuiltLibrary> {
   mkdirSync(b.cacheDir, { recursive: true });
-  const library = join(b.cacheDir, `${cacheKey(b)}.${suffix}`);
+  const key = cacheKey(b);
+  const library = join(b.cacheDir, `${key}.${suffix}`);
   if (existsSync(library)) {
     const meta = `${library}.json`;
     const flags = existsSync(meta) ? (JSON.parse(readFileSync(meta, "utf8")).flags as string[]) : [];
-    return { library, flags, compiled: false };
+    return { library, key, flags, compiled: false };
   }
   const cc = findCompiler(b.compilers);
   if (!cc) throw new NativeUnavailable(b.noCompiler);
-  return { library, flags: await compile(b, cc, library), compiled: true };
+  return { library, key, flags: await compile(b, cc, library), compiled: true };
 }

@@ -120,12 +120,13 @@ export async function loadNative(opts: LoadOptions = {}): Promise<LoadedNative> 
       `RHO1_GEMM_KERNEL=${kernelName}: expected one of ${Object.keys(GEMM_KERNELS).join(", ")}`,
     );
   }
-  const { library, flags, compiled } = await buildOnce({
+  const cacheDir = opts.cacheDir ?? nativeCacheDir();
+  const { library, key, flags, compiled } = await buildOnce({
     sourceDir: NATIVE_DIR,
     compilers: compilers(opts.cc),
     flagSets: FLAG_SETS,
     libs: LIBS,
-    cacheDir: opts.cacheDir ?? nativeCacheDir(),
+    cacheDir,
     noCompiler: NO_COMPILER,
   });
   const coretype = process.env.RHO1_OPENBLAS_CORETYPE || null;
