@@ -4,7 +4,7 @@
  * launcher (mpirun, mpiexec, srun --mpi=pmix) should call it; `launchedByMpi` says whether this one was.
  */
 import { dlopen, FFIType } from "bun:ffi";
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { buildOnce, NativeUnavailable, nativeCacheDir } from "@rho1/tfjs-native/compile";
 import type { Communicator } from "./communicator.ts";
 import { DistributedError } from "./errors.ts";
@@ -25,7 +25,7 @@ const SYMBOLS = {
   rho1_mpi_library_version: { args: [], returns: cstring },
 } as const;
 
-const NATIVE_DIR = join(import.meta.dir, "..", "native");
+const NATIVE_DIR = fileURLToPath(new URL("../native", import.meta.url)); // src/ or dist/, beside native/
 
 /** True when an MPI launcher started this process (Open MPI's mpirun, MPICH/Hydra, or PMIx as under srun). */
 export function launchedByMpi(env: Record<string, string | undefined> = process.env): boolean {

@@ -5,7 +5,6 @@
 import { dlopen } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { arch, availableParallelism } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BlasChooser, type BlasMode, blasMode } from "./blas.ts";
 import { buildOnce, findCompiler as findOnPath, NativeUnavailable, nativeCacheDir } from "./compile.ts";
