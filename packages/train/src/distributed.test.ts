@@ -145,8 +145,8 @@ describe.skipIf(mpiMissing)("mpirun -np 2 × micro-batch m == one process × gra
     const ranks = run("clm-2", true, { seqLen: 16 });
     expectSameTraining(single, ranks);
     const diff = maxRelativeDifference(
-      weights(join(work, "clm-2-out/checkpoint-000010")),
-      weights(join(work, "clm-1-out/checkpoint-000010")),
+      weights(join(work, "clm-2-out/checkpoint-10")),
+      weights(join(work, "clm-1-out/checkpoint-10")),
     );
     expect(diff).toBeLessThanOrEqual(1e-6);
     expect(existsSync(join(work, "clm-2-out/metrics.jsonl"))).toBe(true);
@@ -159,21 +159,21 @@ describe.skipIf(mpiMissing)("mpirun -np 2 × micro-batch m == one process × gra
     expectSameTraining(single, ranks);
     const first = (single[0] as RankReport).steps[0]?.metrics as StepMetrics;
     expect(first.selected_tokens).toBe(Math.max(1, Math.floor(0.6 * first.tokens))); // one k over both ranks
-    const final = weights(join(work, "slm-1-out/checkpoint-000010"));
-    expect(
-      maxRelativeDifference(weights(join(work, "slm-2-out/checkpoint-000010")), final),
-    ).toBeLessThanOrEqual(1e-6);
+    const final = weights(join(work, "slm-1-out/checkpoint-10"));
+    expect(maxRelativeDifference(weights(join(work, "slm-2-out/checkpoint-10")), final)).toBeLessThanOrEqual(
+      1e-6,
+    );
 
     // 2 ranks, killed at step 7 (checkpoint 5 written by rank 0), resumed by one process with grad-accum 2.
     run("slm-crash", true, slm, 7);
-    expect(existsSync(join(work, "slm-crash-out/checkpoint-000005"))).toBe(true);
-    expect(existsSync(join(work, "slm-crash-out/checkpoint-000010"))).toBe(false);
+    expect(existsSync(join(work, "slm-crash-out/checkpoint-5"))).toBe(true);
+    expect(existsSync(join(work, "slm-crash-out/checkpoint-10"))).toBe(false);
     const resumed = run("slm-resume", false, { ...slm, outDir: join(work, "slm-crash-out"), resume: true });
     expect((resumed[0] as RankReport).steps.map((s) => s.metrics.loss)).toEqual(
       (single[0] as RankReport).steps.slice(5).map((s) => s.metrics.loss),
     );
     expect(
-      maxRelativeDifference(weights(join(work, "slm-crash-out/checkpoint-000010")), final),
+      maxRelativeDifference(weights(join(work, "slm-crash-out/checkpoint-10")), final),
     ).toBeLessThanOrEqual(1e-6);
   }, 300_000);
 });
