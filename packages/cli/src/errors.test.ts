@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { DistributedError } from "@rho1/distributed";
 import { IoError, Rho1Error } from "@rho1/io";
 import { DatasetError, EvalDataError, PromptFileError } from "@rho1/math-eval";
 import { ScoreError } from "@rho1/reference-scorer";
@@ -59,6 +60,12 @@ test("every package's errors have one shape: Rho1Error with code, message and de
     [new EvalDataError("f:2: expected a JSON object"), "EvalDataError", "bad_dataset", {}],
     [new PromptFileError("p.md", "missing"), "PromptFileError", "bad_prompt_file", { file: "p.md" }],
     [new UsageError("--x expects a number"), "UsageError", "usage", {}],
+    [
+      new DistributedError("MPI_Allreduce: MPI error 5", "mpi_call_failed"),
+      "DistributedError",
+      "mpi_call_failed",
+      {},
+    ],
   ];
   for (const [error, name, code, details] of cases) {
     expect(error).toBeInstanceOf(Rho1Error);

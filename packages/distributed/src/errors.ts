@@ -1,10 +1,13 @@
+import { Rho1Error } from "@rho1/io";
+
 /** A failed collective or MPI start-up: `code` says which, the message names the call and MPI's reason. */
-export class DistributedError extends Error {
+export class DistributedError extends Rho1Error {
   override name = "DistributedError";
   constructor(
     message: string,
-    readonly code: "mpi_unavailable" | "mpi_call_failed" | "bad_argument",
+    code: "mpi_unavailable" | "mpi_call_failed" | "bad_argument",
+    details: Record<string, unknown> = {},
   ) {
-    super(message);
+    super(code, message, details);
   }
 }
