@@ -3,7 +3,7 @@ import { IoError } from "./error.ts";
 
 /**
  * Whether the test fixtures at `paths` exist, for `test.skipIf(!fixturesPresent(...))`. With
- * RHO1_REQUIRE_FIXTURES=1 (CI, which has ../shared beside the clone) a missing fixture is an error instead, so a
+ * RHO1_REQUIRE_FIXTURES=1 (CI, which has the project's shared fixtures beside the clone) a missing fixture is an error instead, so a
  * golden test can never pass by skipping.
  */
 export function fixturesPresent(...paths: string[]): boolean {
