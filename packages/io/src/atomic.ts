@@ -40,3 +40,17 @@ export function writeFileAtomic(
     throw error;
   }
 }
+
+/**
+ * Finishes an atomic write made through a stream (a parquet writer, say) into `tmp`: fsync, then rename over
+ * `path`. The caller writes `<path>.tmp-<pid>` and removes it if anything fails before this.
+ */
+export function commitFileAtomic(tmp: string, path: string): void {
+  const fd = openSync(tmp, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}

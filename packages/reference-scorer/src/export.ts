@@ -17,7 +17,8 @@
  * The file is written to a temp name beside `out` and renamed when complete: an interrupted export leaves
  * nothing half-written under the final name, and a rerun starts over (export is I/O-bound and cheap).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
+import { commitFileAtomic } from "@rho1/io";
 import { fileWriter, ParquetWriter } from "hyparquet-writer";
 
 /** The schema element type of hyparquet-writer (which pins its own hyparquet version). */
@@ -168,13 +169,7 @@ export async function exportScoresParquet(
     });
     flush();
     parquet.finish();
-    const fd = openSync(tmp, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, out);
+    commitFileAtomic(tmp, out);
   } catch (error) {
     rmSync(tmp, { force: true });
     throw error;

@@ -15,7 +15,8 @@
  * Memory: one float64 per document plus two 65,536-bucket histograms (the k-th excess is found by a two-pass
  * radix select over the mapped stores, exactly), and one row group of the input at a time on output.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
+import { commitFileAtomic } from "@rho1/io";
 import { fileWriter, ParquetWriter } from "hyparquet-writer";
 import { parquetCompressors } from "./build-corpus.ts";
 import { ScoreError } from "./errors.ts";
@@ -371,13 +372,7 @@ export async function selectDocuments(options: SelectDocumentsOptions): Promise<
       });
     }
     writer.finish();
-    const fd = openSync(tmp, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, out);
+    commitFileAtomic(tmp, out);
   } catch (error) {
     rmSync(tmp, { force: true });
     throw error;

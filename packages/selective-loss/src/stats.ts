@@ -54,6 +54,29 @@ export function histogram(
   return { edges, counts };
 }
 
+/** Token counts and loss sums over valid tokens, from which every mean of SelectionStats follows. */
+interface Sums {
+  nValid: number;
+  nSelected: number;
+  ceSel: number;
+  ceUnsel: number;
+  exAll: number;
+  exSel: number;
+}
+
+function means(t: Sums): Omit<SelectionStats, "histogram"> {
+  const nUnsel = t.nValid - t.nSelected;
+  return {
+    nValid: t.nValid,
+    nSelected: t.nSelected,
+    selectedFraction: t.nValid ? t.nSelected / t.nValid : 0,
+    meanCeSelected: t.nSelected ? t.ceSel / t.nSelected : Number.NaN,
+    meanCeUnselected: nUnsel ? t.ceUnsel / nUnsel : Number.NaN,
+    meanExcess: t.nValid ? t.exAll / t.nValid : Number.NaN,
+    meanExcessSelected: t.nSelected ? t.exSel / t.nSelected : Number.NaN,
+  };
+}
+
 export function selectionStats(
   ce: Float32Array | Int32Array | Uint8Array,
   excess: Float32Array,
@@ -81,15 +104,8 @@ export function selectionStats(
       exSel += e;
     } else ceUnsel += c;
   }
-  const nUnsel = nValid - nSelected;
   return {
-    nValid,
-    nSelected,
-    selectedFraction: nValid ? nSelected / nValid : 0,
-    meanCeSelected: nSelected ? ceSel / nSelected : Number.NaN,
-    meanCeUnselected: nUnsel ? ceUnsel / nUnsel : Number.NaN,
-    meanExcess: nValid ? exAll / nValid : Number.NaN,
-    meanExcessSelected: nSelected ? exSel / nSelected : Number.NaN,
+    ...means({ nValid, nSelected, ceSel, ceUnsel, exAll, exSel }),
     histogram: histogram(validExcess, histogramOptions),
   };
 }
@@ -113,15 +129,8 @@ export function combineStats(
     if (s.nValid) exAll += s.meanExcess * s.nValid;
     if (s.nSelected) exSel += s.meanExcessSelected * s.nSelected;
   }
-  const nUnsel = nValid - nSelected;
   return {
-    nValid,
-    nSelected,
-    selectedFraction: nValid ? nSelected / nValid : 0,
-    meanCeSelected: nSelected ? ceSel / nSelected : Number.NaN,
-    meanCeUnselected: nUnsel ? ceUnsel / nUnsel : Number.NaN,
-    meanExcess: nValid ? exAll / nValid : Number.NaN,
-    meanExcessSelected: nSelected ? exSel / nSelected : Number.NaN,
+    ...means({ nValid, nSelected, ceSel, ceUnsel, exAll, exSel }),
     meanCe: (ceSel + ceUnsel) / nValid,
   };
 }
