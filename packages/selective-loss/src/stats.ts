@@ -64,6 +64,8 @@ interface Sums {
   exSel: number;
 }
 
+const zeroSums = (): Sums => ({ nValid: 0, nSelected: 0, ceSel: 0, ceUnsel: 0, exAll: 0, exSel: 0 });
+
 function means(t: Sums): Omit<SelectionStats, "histogram"> {
   const nUnsel = t.nValid - t.nSelected;
   return {
@@ -84,28 +86,23 @@ export function selectionStats(
   selected: Float32Array,
   histogramOptions?: HistogramOptions,
 ): SelectionStats {
-  let nValid = 0;
-  let nSelected = 0;
-  let ceSel = 0;
-  let ceUnsel = 0;
-  let exAll = 0;
-  let exSel = 0;
+  const t = zeroSums();
   const validExcess: number[] = [];
   for (let i = 0; i < valid.length; i++) {
     if (valid[i] === 0) continue;
     const c = ce[i] as number;
     const e = excess[i] as number;
-    nValid++;
-    exAll += e;
+    t.nValid++;
+    t.exAll += e;
     validExcess.push(e);
     if (selected[i] !== 0) {
-      nSelected++;
-      ceSel += c;
-      exSel += e;
-    } else ceUnsel += c;
+      t.nSelected++;
+      t.ceSel += c;
+      t.exSel += e;
+    } else t.ceUnsel += c;
   }
   return {
-    ...means({ nValid, nSelected, ceSel, ceUnsel, exAll, exSel }),
+    ...means(t),
     histogram: histogram(validExcess, histogramOptions),
   };
 }
