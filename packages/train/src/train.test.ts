@@ -104,6 +104,8 @@ describe("train (stories260K, causal LM)", () => {
     expect(html).toContain("<svg");
     expect(html).toContain("all tokens");
     expect(html).not.toContain("selected tokens"); // plain causal LM: one curve
+    for (const panel of ["Loss", "Learning rate", "Gradient norm", "Throughput", "all tokens (raw)"])
+      expect(html).toContain(panel);
     expect(html).toMatch(/<path d="M[^"]+" fill="none"/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     for (const f of [
@@ -319,6 +321,7 @@ describe("train: Trainer-style evaluation, checkpoints and resume", () => {
       .split("\n")
       .map((l) => JSON.parse(l));
     expect(lines.filter((l) => "eval_loss" in l).map((l) => l.eval_loss)).toEqual(evals);
+    expect(readFileSync(join(out, "loss-curves.html"), "utf8")).toContain("held-out (eval_loss)");
 
     // The final model is the best checkpoint's weights, without optimizer state.
     expect(existsSync(join(out, "final", "optimizer.safetensors"))).toBe(false);

@@ -26,7 +26,6 @@ import { batchGradients, type MicroBatch } from "./gradients.ts";
 import { MetricsLog } from "./metrics-log.ts";
 import {
   type EvalMetrics,
-  isEvalLine,
   type MetricsLine,
   type StepMetrics,
   writeLossCurves,
@@ -479,8 +478,6 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     );
   };
 
-  const stepLines = () => history.filter((m): m is StepMetrics => !isEvalLine(m));
-
   try {
     while (step < totalSteps) {
       const t0 = performance.now();
@@ -606,7 +603,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
           opts.modelDir,
         );
         if (saveTotalLimit > 0) rotateCheckpoints(opts.outDir, saveTotalLimit, best?.checkpoint ?? null);
-        writeLossCurves(curvesPath, stepLines(), title);
+        writeLossCurves(curvesPath, history, title);
         if (reportTo.has("csv")) writeMetricsCsv(join(opts.outDir, "metrics.csv"), history);
       }
     }
@@ -636,7 +633,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     } else await model.save(tmp, { dtype: "F32", tokenizerDir: opts.modelDir });
     replaceDir(tmp, finalDir);
   }
-  if (lead && !existsSync(curvesPath)) writeLossCurves(curvesPath, stepLines(), title);
+  if (lead && !existsSync(curvesPath)) writeLossCurves(curvesPath, history, title);
   const seconds = (performance.now() - started) / 1000;
   const bestFinal = best as { metric: number; step: number; checkpoint: string | null } | null;
   return {
