@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { IoError } from "./error.ts";
 
 export interface AtomicWriteOptions {
   /** Create the parent folder first (default false: a missing folder is the caller's error). */
@@ -9,9 +10,47 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Writes `data` so that a reader (or a run resumed after a crash) sees either the old file or the whole new one,
- * never a prefix: `<path>.tmp-<pid>`, fsync, rename. Chunks are written in order without being joined, so a
- * multi-gigabyte checkpoint needs no second copy in memory. On failure the temporary file is removed.
+ * A failed system call as an IoError naming the file: Node's ENOSPC and EIO messages name only the syscall
+ * ("ENOSPC: no space left on device, write"), which leaves an operator guessing which disk filled.
+ */
+export function ioError(path: string, error: unknown, doing = "cannot write"): IoError {
+  const e = error as NodeJS.ErrnoException;
+  return new IoError(
+    (e.code ?? "io").toLowerCase(),
+    `${path}: ${doing} (${e.code ?? e.name}: ${e.message.replace(/^E[A-Z]+: /, "")})`,
+    { file: path, errno: e.code },
+  );
+}
+
+const isErrno = (error: unknown) => /^E[A-Z]+$/.test(String((error as NodeJS.ErrnoException)?.code));
+
+/**
+ * fsync a folder, so that the names created or renamed in it survive a power cut (on Linux a rename is durable
+ * only once its folder is synced). A no-op where folders cannot be opened for sync.
+ */
+export function syncFolder(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, "r");
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    // EINVAL / EISDIR: a file system that does not sync folders; nothing to do.
+    if (!["EINVAL", "EISDIR", "EBADF"].includes((error as NodeJS.ErrnoException).code ?? ""))
+      throw ioError(dir, error, "cannot sync");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `data` so that a reader (or a run resumed after a crash, or after a power cut) sees either the old file or
+ * the whole new one, never a prefix: `<path>.tmp-<pid>`, fsync, rename, fsync of the folder. Chunks are written in
+ * order without being joined, so a multi-gigabyte checkpoint needs no second copy in memory. On failure the
+ * temporary file is removed and a system error (ENOSPC, EIO, ...) becomes an IoError naming the file.
  */
 export function writeFileAtomic(
   path: string,
@@ -37,13 +76,14 @@ export function writeFileAtomic(
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw error;
+    throw isErrno(error) ? ioError(path, error) : error;
   }
+  syncFolder(dirname(path));
 }
 
 /**
  * Finishes an atomic write made through a stream (a parquet writer, say) into `tmp`: fsync, then rename over
- * `path`. The caller writes `<path>.tmp-<pid>` and removes it if anything fails before this.
+ * `path`, then fsync of its folder. The caller writes `<path>.tmp-<pid>` and removes it if anything fails before this.
  */
 export function commitFileAtomic(tmp: string, path: string): void {
   const fd = openSync(tmp, "r");
@@ -53,4 +93,5 @@ export function commitFileAtomic(tmp: string, path: string): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
+  syncFolder(dirname(path));
 }

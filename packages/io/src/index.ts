@@ -1,4 +1,20 @@
-export { type AtomicWriteOptions, commitFileAtomic, writeFileAtomic } from "./atomic.ts";
+export {
+  type AtomicWriteOptions,
+  commitFileAtomic,
+  ioError,
+  syncFolder,
+  writeFileAtomic,
+} from "./atomic.ts";
 export { IoError, Rho1Error } from "./error.ts";
 export { fixturesPresent } from "./fixtures.ts";
 export { type JsonLine, parseJsonLines, readJsonLines } from "./json-lines.ts";
+export {
+  LOCK_FILE,
+  type LockHolder,
+  lockOutput,
+  type OutputLock,
+  OutputLockedError,
+  processAlive,
+  removeStaleTemps,
+  tempOwner,
+} from "./output-lock.ts";

@@ -35,15 +35,6 @@ export {
 } from "./manifest.ts";
 export { mergeScores } from "./merge.ts";
 export { hashModelDir, loadModelScorer, type TokenScorer } from "./model.ts";
-export {
-  LOCK_FILE,
-  type LockHolder,
-  lockOutput,
-  type OutputLock,
-  OutputLockedError,
-  processAlive,
-  removeStaleTemps,
-} from "./output-lock.ts";
 export { type CorpusTokenizer, DocumentPacker, type PackedUnit, packDocuments } from "./pack.ts";
 export type { ProgressSink, ProgressSnapshot } from "./progress.ts";
 export { type ScoreCorpusOptions, type StageTimings, scoreCorpus } from "./score.ts";

@@ -5,7 +5,7 @@
  */
 import { copyFile, link, mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "@rho1/io";
+import { lockOutput, writeFileAtomic } from "@rho1/io";
 import { emptyInput, ScoreError } from "./errors.ts";
 import {
   buildManifest,
@@ -16,7 +16,6 @@ import {
   specOf,
   unitFileName,
 } from "./manifest.ts";
-import { lockOutput } from "./output-lock.ts";
 
 export async function mergeScores(dirs: string[], outDir?: string): Promise<ScoreManifest> {
   if (dirs.length === 0) throw new ScoreError("bad_option", "merge needs at least one store");

@@ -8,7 +8,7 @@
  */
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "@rho1/io";
+import { lockOutput, removeStaleTemps, writeFileAtomic } from "@rho1/io";
 import { ConfigError, defaultSeqLen, type LlamaConfig, readConfig } from "@rho1/transformer";
 import { emptyInput, ScoreError } from "./errors.ts";
 import {
@@ -33,7 +33,6 @@ import {
   unitFileName,
 } from "./manifest.ts";
 import { hashModelDir, loadCorpusTokenizer, loadModelScorer, type TokenScorer } from "./model.ts";
-import { lockOutput, removeStaleTemps } from "./output-lock.ts";
 import { type CorpusTokenizer, packDocuments, padIdOf } from "./pack.ts";
 import { ProgressReporter, type ProgressSink, stderrSink } from "./progress.ts";
 import { encodeUnit, type LossDtype, mapUnit, UNIT_VERSION } from "./unit-file.ts";

@@ -143,7 +143,9 @@ function writeAtomic(path: string, chunks: Uint8Array[]): void {
   try {
     writeFileAtomic(path, chunks);
   } catch (error) {
-    throw new SafetensorsError("io_error", path, `cannot write: ${(error as Error).message}`);
+    // writeFileAtomic's IoError already names the file: keep only its reason.
+    const reason = (error as Error).message.replace(`${path}: cannot write `, "");
+    throw new SafetensorsError("io_error", path, `cannot write: ${reason}`);
   }
 }
 

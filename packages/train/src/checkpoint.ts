@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
+import { ioError, syncFolder, writeFileAtomic } from "@rho1/io";
 import { openSafetensors, type TensorToWrite, writeSafetensors } from "@rho1/safetensors";
 import type { CausalLM } from "@rho1/transformer";
 import type { AdamWState } from "./adamw.ts";
 import { TrainError } from "./errors.ts";
-import { ioError } from "./metrics-log.ts";
 import type { SamplerState } from "./sampler.ts";
 
 /** transformers Trainer's state file: read by tools that know Trainer (schema of `TrainerState` in trainer_callback.py). */
@@ -86,8 +86,11 @@ export async function saveCheckpoint(
     if (!/^E[A-Z]+$/.test(String((error as NodeJS.ErrnoException).code))) throw error;
     throw ioError(tmp, error, `cannot write ${checkpointName(state.step)}`);
   }
-  // Replacing a checkpoint of the same step (a re-run) moves the old one aside first and drops it after.
+  // Every file in tmp was fsynced and tmp itself synced (writeFileAtomic syncs each file's folder). Replacing a
+  // checkpoint of the same step (a re-run) moves the old one aside first and drops it after; then the output
+  // folder is synced so that the published name survives a power cut too.
   replaceDir(tmp, final);
+  syncFolder(outDir);
   return final;
 }
 
@@ -111,8 +114,8 @@ async function writeCheckpointFiles(
     }
   }
   await writeSafetensors(join(tmp, OPTIMIZER_FILE), tensors, { step: String(optimizer.step) });
-  writeFileSync(join(tmp, RHO1_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
-  writeFileSync(join(tmp, TRAINER_STATE_FILE), `${JSON.stringify(trainerState, null, 2)}\n`);
+  writeFileAtomic(join(tmp, RHO1_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  writeFileAtomic(join(tmp, TRAINER_STATE_FILE), `${JSON.stringify(trainerState, null, 2)}\n`);
 }
 
 /** Renames `tmp` to `final`, moving an existing `final` aside first and dropping it after. */

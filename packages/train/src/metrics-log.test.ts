@@ -2,6 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { IoError } from "@rho1/io";
 import { TrainError } from "./errors.ts";
 import { MetricsLog } from "./metrics-log.ts";
 import type { StepMetrics } from "./report.ts";
@@ -100,8 +101,8 @@ test.skipIf(tmpfs.dir === null)(
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(TrainError);
-    expect((error as TrainError).code).toBe("io");
+    expect(error).toBeInstanceOf(IoError);
+    expect((error as IoError).code).toBe("enospc");
     expect((error as Error).message).toStartWith(`${path}: cannot write (ENOSPC: wrote `);
     const after = readFileSync(path, "utf8");
     expect(after.startsWith(before)).toBe(true);

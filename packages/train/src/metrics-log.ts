@@ -16,18 +16,12 @@ import {
   ftruncateSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   writeSync,
 } from "node:fs";
+import { ioError, writeFileAtomic } from "@rho1/io";
 import { TrainError } from "./errors.ts";
 import type { MetricsLine } from "./report.ts";
-
-/** An I/O failure as a TrainError naming the file (ENOSPC and EIO messages from Node name only the syscall). */
-export function ioError(path: string, error: unknown, doing = "cannot write"): TrainError {
-  const e = error as NodeJS.ErrnoException;
-  return new TrainError(`${path}: ${doing} (${e.code ?? e.name}: ${e.message})`, "io");
-}
 
 export class MetricsLog {
   constructor(readonly path: string) {}
@@ -120,22 +114,7 @@ export class MetricsLog {
         .filter(Boolean)
         .join(" and ");
       notice(`rho1 train: ${this.path}: dropped ${what}, resuming from the checkpoint of step ${step}`);
-      const text = kept.map((m) => `${JSON.stringify(m)}\n`).join("");
-      const tmp = `${this.path}.tmp-${process.pid}`;
-      try {
-        const fd = openSync(tmp, "w");
-        try {
-          const bytes = Buffer.from(text);
-          for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, this.path);
-      } catch (error) {
-        rmSync(tmp, { force: true });
-        throw ioError(this.path, error);
-      }
+      writeFileAtomic(this.path, kept.map((m) => `${JSON.stringify(m)}\n`).join(""));
     }
     return kept;
   }

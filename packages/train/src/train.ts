@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { type Communicator, SOLO } from "@rho1/distributed";
-import { expandInputs, lockOutput, removeStaleTemps, ScoreStore } from "@rho1/reference-scorer";
+import { lockOutput, removeStaleTemps } from "@rho1/io";
+import { expandInputs, ScoreStore } from "@rho1/reference-scorer";
 import { formatEta, ProgressLine } from "@rho1/report";
 import type { SelectionScope } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";

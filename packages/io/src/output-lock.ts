@@ -25,19 +25,19 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { Rho1Error } from "@rho1/io";
+import { Rho1Error } from "./error.ts";
 
 export const LOCK_FILE = ".rho1.lock";
 
 /** Another live process holds the folder's lock (or it is held from another host). */
 export class OutputLockedError extends Rho1Error {
   override name = "OutputLockedError";
-  constructor(
-    message: string,
-    readonly file: string,
-    readonly holder: LockHolder | null,
-  ) {
+  readonly file: string;
+  readonly holder: LockHolder | null;
+  constructor(message: string, file: string, holder: LockHolder | null) {
     super("locked", message, { file, holder });
+    this.file = file;
+    this.holder = holder;
   }
 }
 
