@@ -35,7 +35,7 @@ export {
 } from "./manifest.ts";
 export { mergeScores } from "./merge.ts";
 export { hashModelDir, loadModelScorer, type TokenScorer } from "./model.ts";
-export { type CorpusTokenizer, DocumentPacker, type PackedUnit, packDocuments } from "./pack.ts";
+export { type CorpusTokenizer, DocumentPacker, type PackedUnit, packDocuments, padIdOf } from "./pack.ts";
 export type { ProgressSink, ProgressSnapshot } from "./progress.ts";
 export { type ScoreCorpusOptions, type StageTimings, scoreCorpus } from "./score.ts";
 export {

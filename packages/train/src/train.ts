@@ -264,6 +264,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       tokenizer,
       positive("seq-len", opts.seqLen ?? defaultSeqLen(readConfig(opts.modelDir)), true, 2),
       opts.textColumn,
+      opts.outDir, // the token spill file lives beside the run's outputs, not in a RAM-backed /tmp
     );
   }
   const seqLen = source.seqLen;
@@ -285,7 +286,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       : Math.ceil(positive("warmup-ratio", opts.warmupRatio, false, 0) * totalSteps);
   const evalSource =
     evalData.length > 0
-      ? await packText(await expandInputs(evalData), tokenizer, seqLen, opts.textColumn)
+      ? await packText(await expandInputs(evalData), tokenizer, seqLen, opts.textColumn, opts.outDir)
       : null;
 
   // What must not change across a resume: the data order, the batch shape, the objective and the optimizer.
@@ -612,6 +613,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     if (lead) await saveFinalModel();
   } finally {
     progress?.done();
+    source.close?.();
     optimizer.dispose();
     model.dispose();
     reference?.dispose();
