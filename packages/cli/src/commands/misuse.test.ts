@@ -137,7 +137,7 @@ test("an empty corpus is 'no documents in …' for score and train; null texts a
   expect(t.lines).toEqual([
     `rho1 train: TrainError: no documents in ${empty} (empty files, or only empty or null texts)`,
   ]);
-  expect(existsSync(join(work, "t-empty"))).toBe(false); // nothing left behind
+  expect(existsSync(join(work, "t-empty", "metrics.jsonl"))).toBe(false); // no step ran
 
   const scored = rho1(
     "score",
