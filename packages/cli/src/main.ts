@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { registerBackendExtension } from "@rho1/transformer";
+import { registerBackendExtension, registerWebGPUProvider } from "@rho1/transformer";
 import { type Command, InputError, UsageError } from "./command.ts";
 import { commands } from "./commands/index.ts";
 
@@ -9,6 +9,9 @@ import { commands } from "./commands/index.ts";
 registerBackendExtension("tfjs-native", async () =>
   (await import("@rho1/tfjs-native")).nativeBackendExtension(),
 );
+// WebGPU (Dawn): picked automatically on a hardware adapter, or forced with RHO1_BACKEND=webgpu (then a software
+// adapter such as Mesa's lavapipe is used too). Loaded only when tried.
+registerWebGPUProvider(async (opts) => (await import("@rho1/tfjs-webgpu")).setupWebGPU(opts));
 
 const HELP = `rho1 — Selective Language Modeling (Rho-1) in TypeScript on Bun
 

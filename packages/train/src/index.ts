@@ -21,7 +21,7 @@ export {
   saveCheckpoint,
   TRAINER_STATE_FILE,
 } from "./checkpoint.ts";
-export { clipGradNorm } from "./clip.ts";
+export { clipGradNorm, clipGradNormAsync } from "./clip.ts";
 export { packText, type Sequence, type SequenceSource, scoredSource } from "./data.ts";
 export { TrainError } from "./errors.ts";
 export { meanLoss, sequenceLosses } from "./evaluate.ts";

@@ -50,7 +50,9 @@ describe("setupBackend", () => {
     const node = run("await setupBackend().catch((e) => console.log(e.message));", { RHO1_BACKEND: "node" });
     expect(node.stdout.trim()).toBe("RHO1_BACKEND=node: @tensorflow/tfjs-node not installed");
     const bogus = run("await setupBackend().catch((e) => console.log(e.message));", { RHO1_BACKEND: "tpu" });
-    expect(bogus.stdout.trim()).toBe("RHO1_BACKEND=tpu is not one of node-gpu, node, native, wasm, cpu");
+    expect(bogus.stdout.trim()).toBe(
+      "RHO1_BACKEND=tpu is not one of node-gpu, webgpu, node, native, wasm, cpu",
+    );
   });
 });
 

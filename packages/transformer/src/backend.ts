@@ -1,8 +1,9 @@
 /**
- * Backend choice: tfjs-node-gpu (CUDA) > tfjs-node (libtensorflow) > the cpu backend with native kernels (an
- * extension registered by e.g. @rho1/tfjs-native) > plain cpu. `RHO1_BACKEND` (node-gpu | node | native | wasm |
- * cpu) forces one. wasm is opt-in only: it lacks UnsortedSegmentSum, runs out of its heap at vocab 32000, and is
- * slow on transposed matmuls.
+ * Backend choice: tfjs-node-gpu (CUDA) > WebGPU on a hardware adapter (a provider registered by the application,
+ * e.g. @rho1/tfjs-webgpu) > tfjs-node (libtensorflow) > the cpu backend with native kernels (an extension registered
+ * by e.g. @rho1/tfjs-native) > plain cpu. `RHO1_BACKEND` (node-gpu | webgpu | node | native | wasm | cpu) forces one;
+ * forced, WebGPU also takes a software adapter (Mesa's lavapipe: correct, slow). wasm is opt-in only: it lacks
+ * UnsortedSegmentSum, runs out of its heap at vocab 32000, and is slow on transposed matmuls.
  */
 import { tf } from "./tf.ts";
 
@@ -22,6 +23,19 @@ export function registerBackendExtension(name: string, register: Register): void
   else extensions.push({ name, register });
 }
 
+export type WebGPUProvider = (opts: {
+  allowFallback: boolean;
+}) => Promise<{ ok: true; label: string } | { ok: false; why: string }>;
+let webgpuProvider: WebGPUProvider | null = null;
+
+/**
+ * Registers the WebGPU set-up (the cli passes @rho1/tfjs-webgpu's `setupWebGPU`): it creates the device, registers
+ * the kernels, activates the `webgpu` backend and reports the adapter, or says why not.
+ */
+export function registerWebGPUProvider(provider: WebGPUProvider): void {
+  webgpuProvider = provider;
+}
+
 let chosen: Promise<string> | null = null;
 
 /** Picks and activates the backend once (later calls return the same answer); prints the choice to stderr. */
@@ -30,7 +44,7 @@ export function setupBackend(): Promise<string> {
   return chosen;
 }
 
-const CHOICES = ["node-gpu", "node", "native", "wasm", "cpu"] as const;
+const CHOICES = ["node-gpu", "webgpu", "node", "native", "wasm", "cpu"] as const;
 type Choice = (typeof CHOICES)[number];
 
 async function choose(): Promise<string> {
@@ -41,7 +55,7 @@ async function choose(): Promise<string> {
       chosen = null;
       throw new Error(`RHO1_BACKEND=${forced} is not one of ${CHOICES.join(", ")}`);
     }
-    const result = await attempt(name);
+    const result = await attempt(name, true);
     if (!result.ok) {
       chosen = null;
       throw new Error(`RHO1_BACKEND=${forced}: ${result.why}`);
@@ -50,8 +64,8 @@ async function choose(): Promise<string> {
     return tf.getBackend();
   }
   const missing: string[] = [];
-  for (const name of ["node-gpu", "node", "native", "cpu"] as const) {
-    const result = await attempt(name);
+  for (const name of ["node-gpu", "webgpu", "node", "native", "cpu"] as const) {
+    const result = await attempt(name, false);
     if (result.ok) {
       const note = missing.length && result.label.startsWith("cpu") ? ` (${missing.join("; ")})` : "";
       announce(`${result.label}${note}`);
@@ -62,8 +76,22 @@ async function choose(): Promise<string> {
   throw new Error("no TensorFlow.js backend could be initialised");
 }
 
-async function attempt(name: Choice): Promise<{ ok: true; label: string } | { ok: false; why: string }> {
+async function attempt(
+  name: Choice,
+  forced: boolean,
+): Promise<{ ok: true; label: string } | { ok: false; why: string }> {
   switch (name) {
+    case "webgpu": {
+      if (!webgpuProvider)
+        return { ok: false, why: forced ? "no WebGPU provider registered (@rho1/tfjs-webgpu)" : "" };
+      try {
+        const result = await webgpuProvider({ allowFallback: forced });
+        // Auto-selection skips a software adapter without comment: the CPU paths are faster than lavapipe.
+        return result.ok || forced ? result : { ok: false, why: "" };
+      } catch (error) {
+        return { ok: false, why: `WebGPU failed: ${(error as Error).message.split("\n")[0]}` };
+      }
+    }
     case "node-gpu":
     case "node": {
       const pkg = name === "node" ? "@tensorflow/tfjs-node" : "@tensorflow/tfjs-node-gpu";

@@ -1,6 +1,6 @@
 import { openCheckpoint, ShardedCheckpoint } from "@rho1/safetensors";
 import { ConfigError, type LlamaConfig, readConfig } from "./config.ts";
-import { type GenerateOptions, type GenerateResult, generate } from "./generate.ts";
+import { type GenerateOptions, type GenerateResult, generate, generateAsync } from "./generate.ts";
 import { CausalLMCore, parameterShapes } from "./model.ts";
 import { mulberry32 } from "./sampling.ts";
 import { type SaveOptions, saveModel } from "./save.ts";
@@ -123,8 +123,14 @@ export class CausalLM extends CausalLMCore {
     return CausalLM.fromWeights(config, weights);
   }
 
+  /** Synchronous reads: host backends only (cpu, wasm, tfjs-node). */
   generate(prompts: number[][], opts?: GenerateOptions): GenerateResult[] {
     return generate(this, prompts, opts);
+  }
+
+  /** The same decoding with `await data()` reads: every backend, WebGPU included. */
+  generateAsync(prompts: number[][], opts?: GenerateOptions): Promise<GenerateResult[]> {
+    return generateAsync(this, prompts, opts);
   }
 
   /** Writes a Hugging Face folder (config.json, safetensors F32 or BF16, tokenizer files when tokenizerDir). */

@@ -73,11 +73,59 @@ export function newTokenCaps(promptLengths: number[], maxNewTokens: number, cont
   return promptLengths.map((n) => Math.max(0, Math.min(maxNewTokens, context - n)));
 }
 
+/** Each decoding step yields the tensor it needs read back (argmax ids or logits) and receives its values. */
+type Steps = Generator<tf.Tensor, GenerateResult[], Float32Array | Int32Array>;
+
+/** Generation with synchronous reads: for host backends (cpu, wasm, tfjs-node); webgpu needs generateAsync. */
 export function generate(
   model: CausalLMCore,
   prompts: number[][],
   opts: GenerateOptions = {},
 ): GenerateResult[] {
+  const steps = decode(model, prompts, opts);
+  let next = steps.next();
+  while (!next.done)
+    next = steps.next(readBack(steps, next.value, (t) => t.dataSync() as Float32Array | Int32Array));
+  return next.value;
+}
+
+/** Generation reading each step back with `await data()`: works on every backend, WebGPU included. */
+export async function generateAsync(
+  model: CausalLMCore,
+  prompts: number[][],
+  opts: GenerateOptions = {},
+): Promise<GenerateResult[]> {
+  const steps = decode(model, prompts, opts);
+  let next = steps.next();
+  while (!next.done) {
+    const t = next.value;
+    let values: Float32Array | Int32Array;
+    try {
+      values = (await t.data()) as Float32Array | Int32Array;
+    } catch (error) {
+      steps.throw(error); // runs the decoder's clean-up (the KV cache), then rethrows
+      throw error;
+    } finally {
+      t.dispose();
+    }
+    next = steps.next(values);
+  }
+  return next.value;
+}
+
+/** Reads `t` (then disposes it); on failure the decoder's clean-up runs before the error propagates. */
+function readBack<T>(steps: Steps, t: tf.Tensor, read: (t: tf.Tensor) => T): T {
+  try {
+    return read(t);
+  } catch (error) {
+    steps.throw(error);
+    throw error;
+  } finally {
+    t.dispose();
+  }
+}
+
+function* decode(model: CausalLMCore, prompts: number[][], opts: GenerateOptions): Steps {
   const { vocabSize } = model.config;
   const maxNew = opts.maxNewTokens ?? 64;
   const temperature = opts.temperature ?? 0;
@@ -161,7 +209,7 @@ export function generate(
   };
 
   try {
-    let picked = readAndDispose(() => {
+    let picked = yield tidyStep(() => {
       const idsT = tf.tensor2d(ids, [b, p], "int32");
       const { positions, keyMask: km } = prepareInputs(idsT, tf.tensor2d(mask, [b, p]));
       const hidden = model.hidden(idsT, positions, km, cache);
@@ -206,7 +254,7 @@ export function generate(
       keyMask = keyMask.map((m) => [...m, 1]);
       const positions = Int32Array.from(position);
       position = position.map((x) => x + 1);
-      picked = readAndDispose(() => {
+      picked = yield tidyStep(() => {
         const hidden = model.hidden(
           tf.tensor2d(next, [n, 1], "int32"),
           tf.tensor2d(positions, [n, 1], "int32"),
@@ -258,14 +306,9 @@ function finish(row: Row): GenerateResult {
 }
 
 /**
- * Runs `f` in a tidy scope and reads its result back. The dataSync happens outside tidy on purpose: tidy walks a
- * returned Float32Array element by element looking for tensors (5 ms per call at vocab 32000, half of decode time).
+ * Runs `f` in a tidy scope; the caller reads the result back outside it on purpose: tidy walks a returned
+ * Float32Array element by element looking for tensors (5 ms per call at vocab 32000, half of decode time).
  */
-function readAndDispose(f: () => tf.Tensor): Float32Array | Int32Array {
-  const t = tf.tidy(f);
-  try {
-    return t.dataSync() as Float32Array | Int32Array;
-  } finally {
-    t.dispose();
-  }
+function tidyStep(f: () => tf.Tensor): tf.Tensor {
+  return tf.tidy(f);
 }

@@ -1,4 +1,9 @@
-export { registerBackendExtension, setupBackend } from "./backend.ts";
+export {
+  registerBackendExtension,
+  registerWebGPUProvider,
+  setupBackend,
+  type WebGPUProvider,
+} from "./backend.ts";
 export { CausalLM } from "./causalLM.ts";
 export {
   ConfigError,

@@ -10,7 +10,7 @@ import { linear } from "./ops/matmul.ts";
 import { rmsNorm } from "./ops/rmsNorm.ts";
 import { rope } from "./ops/rope.ts";
 import { swiglu } from "./ops/swiglu.ts";
-import { tf } from "./tf.ts";
+import { hostValues, maxBindingBytes, tf } from "./tf.ts";
 
 /** Per-layer key/value cache: [B, Tk, nKv, D] after RoPE. */
 export interface KvCache {
@@ -160,27 +160,39 @@ export class CausalLMCore {
   tokenLosses(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): { ce: tf.Tensor2D; valid: tf.Tensor2D } {
     const [b, t] = inputIds.shape;
     if (t < 2) throw new RangeError(`tokenLosses needs at least 2 tokens per row, found ${t}`);
-    const ids = inputIds.dataSync();
-    const mask = attentionMask?.dataSync();
-    const labels = new Int32Array(b * t).fill(-1);
-    const valid = new Float32Array(b * (t - 1));
-    for (let r = 0; r < b; r++) {
-      for (let i = 0; i < t - 1; i++) {
-        const ok = mask ? mask[r * t + i] !== 0 && mask[r * t + i + 1] !== 0 : true;
-        if (!ok) continue;
-        valid[r * (t - 1) + i] = 1;
-        labels[r * t + i] = ids[r * t + i + 1];
-      }
-    }
-    const ce = tf.tidy(() => {
+    const { ce, valid } = tf.tidy(() => {
       const { positions, keyMask } = prepareInputs(inputIds, attentionMask, this.config.vocabSize);
-      const hidden = this.hidden(inputIds, positions, keyMask);
-      const logits = this.head(tf.reshape(hidden, [b * t, this.config.hiddenSize])) as tf.Tensor2D;
-      const all = crossEntropy(logits, tf.tensor1d(labels, "int32"));
-      return tf.slice(tf.reshape(all, [b, t]), [0, 0], [b, t - 1]) as tf.Tensor2D;
+      // Labels built on the device (no read of the ids): label[r, i] = ids[r, i+1] where both tokens are unmasked,
+      // else −1 (a zero loss); the last position of each row has no next token.
+      const pair = tf.mul(tf.slice(keyMask, [0, 0], [b, t - 1]), tf.slice(keyMask, [0, 1], [b, t - 1]));
+      const next = tf.slice(inputIds, [0, 1], [b, t - 1]);
+      const shifted = tf.where(tf.notEqual(pair, 0), next, tf.fill([b, t - 1], -1, "int32"));
+      const labels = tf.concat([shifted, tf.fill([b, 1], -1, "int32")], 1);
+      const hidden = tf.reshape(this.hidden(inputIds, positions, keyMask), [b * t, this.config.hiddenSize]);
+      const flatLabels = tf.reshape(labels, [-1]) as tf.Tensor1D;
+      // The [rows, V] logits go through the head and the CE in row chunks when one block would exceed the device's
+      // largest binding (WebGPU: 128 MiB by default on software adapters, a few GiB on GPUs); one chunk elsewhere.
+      const rows = Math.max(1, Math.floor(maxBindingBytes() / (4 * this.config.vocabSize)));
+      const chunkCe = (start: number, n: number) =>
+        crossEntropy(
+          this.head(tf.slice(hidden, [start, 0], [n, -1])) as tf.Tensor2D,
+          tf.slice(flatLabels, [start], [n]),
+        );
+      const all =
+        rows >= b * t
+          ? crossEntropy(this.head(hidden) as tf.Tensor2D, flatLabels)
+          : tf.concat(
+              Array.from({ length: Math.ceil((b * t) / rows) }, (_, i) =>
+                chunkCe(i * rows, Math.min(rows, b * t - i * rows)),
+              ),
+            );
+      return {
+        ce: tf.slice(tf.reshape(all, [b, t]), [0, 0], [b, t - 1]) as tf.Tensor2D,
+        valid: tf.cast(tf.notEqual(pair, 0), "float32") as tf.Tensor2D,
+      };
     });
     collectGarbage(4 * b * t * this.config.vocabSize);
-    return { ce, valid: tf.tensor2d(valid, [b, t - 1]) };
+    return { ce, valid };
   }
 
   dispose(): void {
@@ -213,8 +225,10 @@ export function prepareInputs(
 ): { positions: tf.Tensor2D; keyMask: tf.Tensor2D } {
   const [b, t] = inputIds.shape;
   if (inputIds.dtype !== "int32") throw new TypeError(`inputIds must be int32, found ${inputIds.dtype}`);
-  if (vocabSize !== undefined) {
-    const ids = inputIds.dataSync();
+  // The vocabulary check needs the ids on the host: it runs whenever they are there (always on host backends; on
+  // webgpu while the tensor still holds the array it was made from), never forcing a device read.
+  const ids = vocabSize === undefined ? null : hostValues(inputIds);
+  if (ids && vocabSize !== undefined) {
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] < 0 || ids[i] >= vocabSize) {
         throw new RangeError(
@@ -228,15 +242,18 @@ export function prepareInputs(
       `attentionMask shape [${attentionMask.shape}] must equal inputIds shape [${b},${t}]`,
     );
   }
-  const mask = attentionMask ? (attentionMask.dataSync() as ArrayLike<number>) : null;
-  const pos = new Int32Array(b * t);
-  for (let r = 0; r < b; r++) {
-    let lead = 0;
-    if (mask) while (lead < t && mask[r * t + lead] === 0) lead++;
-    for (let i = 0; i < t; i++) pos[r * t + i] = Math.max(0, i - lead);
-  }
-  const keyMask = attentionMask
-    ? (tf.cast(attentionMask, "float32") as tf.Tensor2D)
-    : (tf.ones([b, t], "float32") as tf.Tensor2D);
-  return { positions: tf.tensor2d(pos, [b, t], "int32"), keyMask };
+  return tf.tidy(() => {
+    const keyMask = attentionMask
+      ? (tf.cast(attentionMask, "float32") as tf.Tensor2D)
+      : (tf.ones([b, t], "float32") as tf.Tensor2D);
+    // lead[r] = index of the row's first unmasked token (t when none), computed on the device.
+    const index = tf.range(0, t, 1, "int32");
+    const lead = tf.min(
+      tf.where(tf.notEqual(keyMask, 0), tf.broadcastTo(index, [b, t]), tf.fill([b, t], t, "int32")),
+      1,
+      true,
+    );
+    const positions = tf.maximum(tf.sub(index, lead), tf.scalar(0, "int32")) as tf.Tensor2D;
+    return { positions, keyMask };
+  });
 }

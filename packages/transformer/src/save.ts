@@ -34,7 +34,7 @@ export async function saveModel(
   mkdirSync(dir, { recursive: true });
   const tensors = new Map<string, TensorToWrite>();
   for (const [name, variable] of model.variables) {
-    const data = variable.dataSync() as Float32Array;
+    const data = (await variable.data()) as Float32Array;
     tensors.set(name, {
       dtype,
       shape: variable.shape,

@@ -91,7 +91,9 @@ export const command: Command = {
     let tokens = 0;
     let seconds = 0;
     let limited = 0;
-    const generator: Generator = modelGenerator(model, tokenizer, {
+    // generateAsync reads each step with `await data()`: every backend, WebGPU included.
+    const generate = { generate: model.generateAsync.bind(model) };
+    const generator: Generator = modelGenerator(generate, tokenizer, {
       maxNewTokens,
       onBatch: (n, s, atContext) => {
         tokens += n;

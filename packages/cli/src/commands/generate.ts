@@ -93,9 +93,9 @@ export const command: Command = {
 
     await setupBackend();
     const model = await CausalLM.load(modelDir);
-    let results: ReturnType<typeof model.generate>;
+    let results: Awaited<ReturnType<typeof model.generateAsync>>;
     try {
-      results = model.generate(prompts, opts);
+      results = await model.generateAsync(prompts, opts);
     } finally {
       model.dispose();
     }

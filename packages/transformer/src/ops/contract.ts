@@ -57,3 +57,20 @@ export const EMBEDDING = "Rho1Embedding";
 export const ADAMW = "Rho1AdamW";
 
 export const KERNEL_NAMES = [RMS_NORM, ROPE, ATTENTION, SWIGLU, CROSS_ENTROPY, EMBEDDING, ADAMW] as const;
+
+/*
+ * Backward kernels. A backend that registers a contract kernel registers its backward kernel under the name below;
+ * the gradients in gradients.ts route autodiff to it, so one GradConfig serves every backend. Each returns a list.
+ */
+/** inputs {dy, x, weight}; attrs {eps}. Outputs [dx like x, dweight like weight]. */
+export const RMS_NORM_GRAD = "Rho1RmsNormGrad";
+/** inputs {dy, positions}; attrs like ROPE. Outputs [dx]: dy rotated by −angle. */
+export const ROPE_GRAD = "Rho1RopeGrad";
+/** inputs {dy, q, k, v, keyMask}; attrs like ATTENTION. Outputs [dq, dk, dv]. */
+export const ATTENTION_GRAD = "Rho1AttentionGrad";
+/** inputs {dy, gate, up}. Outputs [dgate, dup]. */
+export const SWIGLU_GRAD = "Rho1SwiGLUGrad";
+/** inputs {dy: [N], logits, labels}. Outputs [dlogits]: (softmax − onehot) · dy, zero rows for ignored labels. */
+export const CROSS_ENTROPY_GRAD = "Rho1CrossEntropyGrad";
+/** inputs {dy: [..., H], ids}; attrs {vocabSize}. Outputs [dtable [V, H]]: the scatter-add of dy rows by id. */
+export const EMBEDDING_GRAD = "Rho1EmbeddingGrad";

@@ -4,7 +4,8 @@ import { hasKernel, runKernel } from "./kernel.ts";
 
 /**
  * table[ids]: [V, H] × int32 [...] → [..., H]. The composite's gradient is a scatter-add into [V, H]: tfjs's own
- * gather gradient (UnsortedSegmentSum) costs V × N × H on the cpu backend and is missing on wasm.
+ * gather gradient (UnsortedSegmentSum) costs V × N × H on the cpu backend and is missing on wasm. On those two the
+ * scatter-add is a host loop over host memory; on device backends (webgpu, libtensorflow) it is UnsortedSegmentSum.
  */
 export function embedding(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   if (hasKernel(EMBEDDING)) return runKernel<tf.Tensor>(EMBEDDING, { table, ids });
@@ -26,8 +27,9 @@ export function embedding(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
 }
 
 function scatterAdd(dy: tf.Tensor, ids: tf.Tensor, vocab: number, hidden: number): tf.Tensor {
-  if (tf.getBackend() === "tensorflow") {
-    // libtensorflow's UnsortedSegmentSum is a real scatter-add.
+  const backend = tf.getBackend();
+  if (backend !== "cpu" && backend !== "wasm") {
+    // A real scatter-add on libtensorflow and webgpu (atomic adds); the host loop below would read the device.
     return tf.unsortedSegmentSum(tf.reshape(dy, [-1, hidden]), tf.reshape(ids, [-1]), vocab);
   }
   const g = dy.dataSync() as Float32Array;

@@ -2,6 +2,7 @@ export { attention } from "./attention.ts";
 export * from "./contract.ts";
 export { crossEntropy } from "./crossEntropy.ts";
 export { embedding } from "./embedding.ts";
+export { contractGradients, registerContractGradients } from "./gradients.ts";
 export { hasKernel } from "./kernel.ts";
 export { linear } from "./matmul.ts";
 export { rmsNorm } from "./rmsNorm.ts";
