@@ -17,6 +17,10 @@ export interface SelectiveLossInput {
   refLoss?: tf.Tensor2D | Float32Array;
   /** [B, T] 0/1: which tokens count. */
   valid: tf.Tensor2D;
+  /** Host copies of `ce` and `valid` (e.g. `ce` read with `await data()` from an untaped pass): used for the ranking
+   *  and the stats instead of reading the tensors, which a WebGPU backend cannot do synchronously. */
+  ceValues?: Float32Array;
+  validValues?: Float32Array;
   /** Fraction of valid tokens kept, in (0, 1]. 1 = plain causal LM. */
   ratio: number;
   /** "batch" (default, the paper) ranks all tokens of the batch; "sequence" ranks each row alone. */
@@ -39,6 +43,8 @@ export interface SelectiveLossResult {
   loss: tf.Scalar;
   /** [B, T] 0/1 float32 selection mask (no gradient). The caller disposes it. */
   selected: tf.Tensor2D;
+  /** The same mask as host data. */
+  selectedValues: Float32Array;
   stats: SelectionStats;
 }
 
@@ -85,8 +91,8 @@ export function selectiveLoss(input: SelectiveLossInput): SelectiveLossResult {
   }
   if (ref.length !== n) throw new SelectiveLossError("refLoss", `${n} values (${B}×${T})`, `${ref.length}`);
 
-  const ceData = floats(ce);
-  const validData = floats(valid);
+  const ceData = input.ceValues ?? floats(ce);
+  const validData = input.validValues ?? floats(valid);
   const excess = excessLoss({ rows: B, ce: ceData, ref, valid: validData });
 
   let selectedData = input.selected;
@@ -101,5 +107,5 @@ export function selectiveLoss(input: SelectiveLossInput): SelectiveLossResult {
 
   const selected = tf.tensor2d(selectedData, [B, T], "float32");
   const loss = tf.tidy(() => tf.div(tf.sum(tf.mul(ce, selected)), tf.scalar(denominator)) as tf.Scalar);
-  return { loss, selected, stats };
+  return { loss, selected, selectedValues: selectedData, stats };
 }

@@ -165,10 +165,24 @@ export class AdamW {
     }
   }
 
+  /** Moments as plain data (synchronous reads: host backends; stateAsync works on every backend). */
   state(): AdamWState {
     const copy = (src: Map<string, tf.Variable>) =>
       new Map([...src].map(([name, t]) => [name, Float32Array.from(t.dataSync() as Float32Array)]));
     return { step: this.t, m: copy(this.m), v: copy(this.v) };
+  }
+
+  /** state() read with `await data()`. */
+  async stateAsync(): Promise<AdamWState> {
+    const copy = async (src: Map<string, tf.Variable>) =>
+      new Map(
+        await Promise.all(
+          [...src].map(
+            async ([name, t]) => [name, Float32Array.from((await t.data()) as Float32Array)] as const,
+          ),
+        ),
+      );
+    return { step: this.t, m: await copy(this.m), v: await copy(this.v) };
   }
 
   loadState(state: AdamWState): void {

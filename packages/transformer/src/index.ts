@@ -19,4 +19,4 @@ export { type KvCache, parameterShapes } from "./model.ts";
 export * as ops from "./ops/index.ts";
 export { argmax, mulberry32, sampleToken } from "./sampling.ts";
 export type { SaveOptions } from "./save.ts";
-export { tf } from "./tf.ts";
+export { canReadSync, tf } from "./tf.ts";

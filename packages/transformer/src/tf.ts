@@ -18,8 +18,7 @@ tf.env().set("PROD", true);
  * the first upload). Never a synchronous GPU read, which tfjs-webgpu cannot do outside a browser.
  */
 export function hostValues(t: tf.Tensor): ArrayLike<number> | null {
-  const name = tf.getBackend();
-  if (name === "cpu" || name === "wasm" || name === "tensorflow") return t.dataSync() as ArrayLike<number>;
+  if (canReadSync()) return t.dataSync() as ArrayLike<number>;
   const backend = tf.backend() as unknown as {
     tensorMap?: { get(id: object): { values?: ArrayLike<number> | null } };
   };
@@ -32,4 +31,10 @@ export function maxBindingBytes(): number {
     device?: { limits?: { maxStorageBufferBindingSize?: number } };
   };
   return backend.device?.limits?.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY;
+}
+
+/** True when the active backend keeps tensors in host memory (cpu, wasm, tfjs-node): dataSync is a plain read. */
+export function canReadSync(): boolean {
+  const name = tf.getBackend();
+  return name === "cpu" || name === "wasm" || name === "tensorflow";
 }

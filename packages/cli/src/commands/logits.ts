@@ -92,11 +92,11 @@ export const command: Command = {
     let loss: Float32Array = new Float32Array(0);
     if (t >= 2) {
       const { ce, valid } = model.tokenLosses(idsT, maskT);
-      loss = ce.dataSync() as Float32Array;
+      loss = (await ce.data()) as Float32Array;
       tf.dispose([ce, valid]);
     }
     await writeSafetensors(out, {
-      logits: { dtype: "F32", shape: [b, t, v], data: logits.dataSync() as Float32Array },
+      logits: { dtype: "F32", shape: [b, t, v], data: (await logits.data()) as Float32Array },
       token_loss: { dtype: "F32", shape: [b, Math.max(0, t - 1)], data: loss },
     });
     process.stderr.write(

@@ -146,11 +146,11 @@ function mean(values: number[]): number {
 }
 
 /** The model's per-token CE of one sequence (length ids.length − 1). */
-function modelLosses(model: CausalLM, ids: ArrayLike<number>): Float32Array {
+async function modelLosses(model: CausalLM, ids: ArrayLike<number>): Promise<Float32Array> {
   const input = tf.tensor2d(Array.from(ids), [1, ids.length], "int32");
   try {
     const ce = tf.tidy(() => model.tokenLosses(input as tf.Tensor2D).ce);
-    const values = ce.dataSync() as Float32Array;
+    const values = (await ce.data()) as Float32Array; // every backend, WebGPU included
     ce.dispose();
     return Float32Array.from(values);
   } finally {
@@ -197,13 +197,14 @@ export const command: Command = {
     const model = await CausalLM.load(modelDir);
     try {
       const seqs: ScoredSequence[] = docs.map((index) => ({ index, ...store.sequence(index) }));
-      const ce = seqs.map((s, i) => {
+      const ce: Float32Array[] = [];
+      for (const [i, s] of seqs.entries()) {
         process.stderr.write(`rho1 report: scoring sequence ${s.index} (${i + 1}/${seqs.length})\n`);
         const n = shownLength(lossValidity(s), s.ids.length);
         const losses = new Float32Array(s.ids.length - 1);
-        losses.set(modelLosses(model, Array.from(s.ids).slice(0, n)));
-        return losses;
-      });
+        losses.set(await modelLosses(model, Array.from(s.ids).slice(0, n)));
+        ce.push(losses);
+      }
       const pieces = (id: number) => tokenizer.idToToken(id) ?? `<id ${id}>`;
       const heatDocs = heatmapDocs(seqs, ce, pieces, ratio, scope);
       const rows = heatDocs.map((d) => {
