@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { communicatorFromEnvironment } from "@rho1/distributed";
 import { writeFileAtomic } from "@rho1/io";
@@ -276,8 +275,14 @@ export const command: Command = {
       seed: options.seed,
       ...(options.steps !== undefined && { steps: options.steps }),
     });
-    mkdirSync(outDir, { recursive: true });
-    writeFileAtomic(join(outDir, "args.json"), `${JSON.stringify(effective, null, 2)}\n`);
+    // Written once the run has started (its first step), so that a run refused at start leaves nothing behind.
+    let argsWritten = false;
+    const writeArgs = () => {
+      if (argsWritten) return;
+      writeFileAtomic(join(outDir, "args.json"), `${JSON.stringify(effective, null, 2)}\n`);
+      argsWritten = true;
+    };
+    options.onStep = writeArgs;
     await setupBackend();
 
     const communicator = await communicatorFromEnvironment();
