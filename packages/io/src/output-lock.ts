@@ -101,17 +101,19 @@ const held = new Set<OutputLock>();
 let exitHookInstalled = false;
 
 /**
- * Takes `<dir>/.rho1.lock` (creating `dir`), or throws OutputLockedError naming the holder. A lock whose process
+ * Takes `<dir>/.rho1.lock` (creating `dir`; `lockName` for a lock of one file's own, e.g. `.out.parquet.rho1.lock`
+ * beside a single-file output), or throws OutputLockedError naming the holder. A lock whose process
  * is gone (same host) is taken over, with one notice through `notice`. Released by `release()` or at exit.
  */
 export function lockOutput(
   dir: string,
   command: string,
   notice: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  lockName = LOCK_FILE,
 ): OutputLock {
   const created = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, LOCK_FILE);
+  const file = join(dir, lockName);
   const me: LockHolder = { pid: process.pid, host: hostname(), start: processStart(process.pid), command };
   const body = `${JSON.stringify(me)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {

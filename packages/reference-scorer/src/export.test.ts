@@ -3,6 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { lockOutput } from "@rho1/io";
 import { parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { type OwmRow, writeOwmParquet } from "./build-corpus.ts";
@@ -151,5 +152,20 @@ describe("exportScoresParquet", () => {
     } finally {
       sleeper.kill();
     }
+  });
+
+  test("a second writer of the same file is refused, naming the first", async () => {
+    const out = join(dir, "locked.parquet");
+    const lock = lockOutput(dir, "another export", undefined, ".locked.parquet.rho1.lock");
+    try {
+      await expect(exportScoresParquet(join(dir, "store-f32"), out)).rejects.toThrow(
+        /is in use by pid \d+ .*another export/,
+      );
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      lock.release();
+    }
+    await exportScoresParquet(join(dir, "store-f32"), out);
+    expect(existsSync(join(dir, ".locked.parquet.rho1.lock"))).toBe(false);
   });
 });

@@ -27,7 +27,7 @@ type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]["schema"][nu
 import { parquetCompressors } from "./build-corpus.ts";
 import { ScoreError } from "./errors.ts";
 import { ScoreStore } from "./store.ts";
-import { removeDeadTemps, tempPathOf } from "./temp-files.ts";
+import { lockFileOutput, tempPathOf } from "./temp-files.ts";
 
 export interface ExportParquetOptions {
   /** Sequences per row group (default: about 32 MiB of uncompressed data per group). */
@@ -101,7 +101,7 @@ export async function exportScoresParquet(
   if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
     throw new ScoreError("bad_option", `rowGroupRows must be a positive integer, found ${rowGroupRows}`);
   }
-  removeDeadTemps(out);
+  const lock = lockFileOutput(out, "rho1 score export");
   const tmp = tempPathOf(out);
   const writer = fileWriter(tmp);
   const parquet = new ParquetWriter({
@@ -173,6 +173,8 @@ export async function exportScoresParquet(
   } catch (error) {
     rmSync(tmp, { force: true });
     throw error;
+  } finally {
+    lock.release();
   }
   return { out, sequences: store.numSequences, rowGroups, bytes: Bun.file(out).size };
 }

@@ -23,7 +23,7 @@ import { ScoreError } from "./errors.ts";
 import { type InputFile, planInputs, readUnitRecords } from "./input.ts";
 import type { ScoreManifest } from "./manifest.ts";
 import { ScoreStore } from "./store.ts";
-import { removeDeadTemps, tempPathOf } from "./temp-files.ts";
+import { lockFileOutput, tempPathOf } from "./temp-files.ts";
 import type { UnitView } from "./unit-file.ts";
 
 export type DocumentScoreBy = "mean" | "sum" | "fraction-selected";
@@ -302,7 +302,7 @@ export async function selectDocuments(options: SelectDocumentsOptions): Promise<
     }
   });
   const { columns, schema } = outputSchema(files, ref.manifest.textColumn);
-  removeDeadTemps(out);
+  const lock = lockFileOutput(out, "rho1 select");
   const tmp = tempPathOf(out);
   const writer = new ParquetWriter({
     writer: fileWriter(tmp),
@@ -376,6 +376,8 @@ export async function selectDocuments(options: SelectDocumentsOptions): Promise<
   } catch (error) {
     rmSync(tmp, { force: true });
     throw error;
+  } finally {
+    lock.release();
   }
   log(`kept ${keptDocuments} of ${D} documents (${keptTokens} of ${scoredTokens} scored tokens) → ${out}`);
   return {
