@@ -46,7 +46,7 @@ function alignment(micro: MicroBatch[], tokenLoss: Float32Array[]) {
 }
 
 /** Step 0 of `rho1 train` (the library the command runs) from M with --ref-scores `store`. */
-async function stepZero(store: string, out: string) {
+async function stepZero(store: string, out: string, verifyScores = true) {
   let seen: ReturnType<typeof alignment> | undefined;
   await train({
     modelDir: STORIES,
@@ -58,6 +58,7 @@ async function stepZero(store: string, out: string) {
     lr: 1e-3,
     outDir: join(work, out),
     progress: null,
+    verifyScores,
     onBatch: (step, { micro, tokenLoss }) => {
       if (step === 0) seen = alignment(micro, tokenLoss);
     },
@@ -98,7 +99,10 @@ test("stored reference losses equal the trainer's own token losses at step 0; a 
       unit.loss.copyWithin(row * L, row * L + 1, (row + 1) * L);
     writeFileSync(path, bytes);
   }
-  const off = await stepZero(shifted, "run-shifted");
+  // Edited in place, the store no longer matches its manifest's checksums: training refuses it by default...
+  await expect(stepZero(shifted, "run-refused")).rejects.toThrow(/sha256|checksum/);
+  // ...and with verification off, the alignment check itself catches the shift.
+  const off = await stepZero(shifted, "run-shifted", false);
   expect(off.valid).toBe(aligned.valid);
   expect(off.maxDiff).toBeGreaterThan(1); // the check above would fail on this store
 }, 180_000);
