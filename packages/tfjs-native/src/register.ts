@@ -3,10 +3,11 @@
  * `cpu` backend; unregisterNativeKernels() restores the stock state; nativeStatus() reports what happened.
  */
 import "@tensorflow/tfjs-backend-cpu";
+import { ops } from "@rho1/transformer";
 import type { GradConfig, KernelConfig } from "@tensorflow/tfjs-core";
 import * as tf from "@tensorflow/tfjs-core";
 import { blasMode } from "./blas.ts";
-import { contractGradients, contractKernels } from "./kernels.ts";
+import { contractKernels } from "./kernels.ts";
 import {
   blasSummary,
   findCompiler,
@@ -77,7 +78,7 @@ function registerAll(lib: LoadedNative): void {
   registeredNames = configs.map((c) => c.kernelName);
   stockMatMulGrad = tf.getGradient(tf.BatchMatMul);
   tf.registerGradient(batchMatMulGrad);
-  for (const g of contractGradients) tf.registerGradient(g);
+  for (const g of ops.contractGradients) tf.registerGradient(g);
 }
 
 /**
@@ -141,7 +142,7 @@ export function unregisterNativeKernels(): void {
   if (registeredNames.length > 0) {
     if (stockMatMulGrad) tf.registerGradient(stockMatMulGrad);
     else tf.unregisterGradient(tf.BatchMatMul);
-    for (const g of contractGradients) tf.unregisterGradient(g.kernelName);
+    for (const g of ops.contractGradients) tf.unregisterGradient(g.kernelName);
   }
   registeredNames = [];
   stockKernels.clear();
