@@ -138,3 +138,66 @@ test("usage errors exit 2 with one line", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   }
 }, 60_000);
+
+test("--config with --eval-data, --save-total-limit 2, --load-best-model-at-end; resume from a chosen checkpoint", () => {
+  const evalData = join(work, "eval.jsonl");
+  writeFileSync(evalData, '{"text": "Lily and Tom played with the red ball in the park."}\n');
+  const config = join(work, "best.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      model: "models/stories260K",
+      data: [data],
+      seq_len: 16,
+      batch_size: 2,
+      learning_rate: 1e-3,
+      max_steps: 6,
+      save_steps: 2,
+      eval_data: [evalData],
+      save_total_limit: 2,
+      load_best_model_at_end: true,
+      metric_for_best_model: "eval_loss",
+    }),
+  );
+  const out = join(work, "best");
+  const r = rho1("--config", config, "--out", out);
+  expect(r.code).toBe(0);
+  const state = JSON.parse(readFileSync(join(out, "checkpoint-6", "trainer_state.json"), "utf8"));
+  expect(state.global_step).toBe(6);
+  const evals = (state.log_history as { step: number; eval_loss?: number }[]).filter(
+    (h) => h.eval_loss !== undefined,
+  );
+  expect(evals.map((h) => h.step)).toEqual([2, 4, 6]);
+  const best = evals.reduce((a, b) => ((b.eval_loss as number) < (a.eval_loss as number) ? b : a));
+  expect(state.best_metric).toBeCloseTo(best.eval_loss as number, 12);
+  expect(state.best_model_checkpoint).toContain(`checkpoint-${best.step}`);
+  // at most two checkpoints kept: the newest and the best
+  const kept = ["checkpoint-2", "checkpoint-4", "checkpoint-6"].filter((c) => existsSync(join(out, c)));
+  expect(kept.length).toBeLessThanOrEqual(2);
+  expect(kept).toContain("checkpoint-6");
+  expect(kept).toContain(`checkpoint-${best.step}`);
+  // final/ holds the best checkpoint's weights
+  const weights = (dir: string) => readFileSync(join(dir, "model.safetensors"));
+  expect(weights(join(out, "final")).equals(weights(join(out, `checkpoint-${best.step}`)))).toBe(true);
+
+  // Resume a copy of the run from the chosen (kept) checkpoint, extended to 8 steps: the log continues from there.
+  const again = rho1(
+    "--config",
+    config,
+    "--out",
+    out,
+    "--resume-from-checkpoint",
+    join(out, "checkpoint-6"),
+    "--max-steps",
+    "8",
+  );
+  expect(again.code).toBe(0);
+  const steps = readFileSync(join(out, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((m) => m.loss !== undefined)
+    .map((m) => m.step);
+  expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect(existsSync(join(out, "checkpoint-8"))).toBe(true);
+}, 120_000);
