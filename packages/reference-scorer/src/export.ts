@@ -17,17 +17,14 @@
  * The file is written to a temp name beside `out` and renamed when complete: an interrupted export leaves
  * nothing half-written under the final name, and a rerun starts over (export is I/O-bound and cheap).
  */
-import { rmSync } from "node:fs";
-import { commitFileAtomic } from "@rho1/io";
-import { fileWriter, ParquetWriter } from "hyparquet-writer";
+import type { ParquetWriter } from "hyparquet-writer";
 
 /** The schema element type of hyparquet-writer (which pins its own hyparquet version). */
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]["schema"][number];
 
-import { parquetCompressors } from "./build-corpus.ts";
 import { ScoreError } from "./errors.ts";
+import { writeParquetOutput } from "./parquet-output.ts";
 import { ScoreStore } from "./store.ts";
-import { lockFileOutput, tempPathOf } from "./temp-files.ts";
 
 export interface ExportParquetOptions {
   /** Sequences per row group (default: about 32 MiB of uncompressed data per group). */
@@ -101,14 +98,9 @@ export async function exportScoresParquet(
   if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
     throw new ScoreError("bad_option", `rowGroupRows must be a positive integer, found ${rowGroupRows}`);
   }
-  const lock = lockFileOutput(out, "rho1 score export");
-  const tmp = tempPathOf(out);
-  const writer = fileWriter(tmp);
-  const parquet = new ParquetWriter({
-    writer,
+  const settings = {
     schema: EXPORT_SCHEMA,
     codec: options.codec ?? "ZSTD",
-    compressors: parquetCompressors,
     kvMetadata: [
       { key: "rho1.format", value: "rho1-score-export" },
       { key: "rho1.version", value: "1" },
@@ -124,9 +116,9 @@ export async function exportScoresParquet(
       },
     ],
     createdBy: "rho1 score export",
-  });
+  };
   let rowGroups = 0;
-  try {
+  await writeParquetOutput(out, "rho1 score export", settings, (parquet) => {
     // Rows are gathered per row group and written as one; memory is bounded by rowGroupRows.
     let batch: {
       ids: Int32Array[];
@@ -168,13 +160,6 @@ export async function exportScoresParquet(
       }
     });
     flush();
-    parquet.finish();
-    commitFileAtomic(tmp, out);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  } finally {
-    lock.release();
-  }
+  });
   return { out, sequences: store.numSequences, rowGroups, bytes: Bun.file(out).size };
 }

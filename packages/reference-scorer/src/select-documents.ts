@@ -15,15 +15,12 @@
  * Memory: one float64 per document plus two 65,536-bucket histograms (the k-th excess is found by a two-pass
  * radix select over the mapped stores, exactly), and one row group of the input at a time on output.
  */
-import { rmSync } from "node:fs";
-import { commitFileAtomic } from "@rho1/io";
-import { fileWriter, ParquetWriter } from "hyparquet-writer";
-import { parquetCompressors } from "./build-corpus.ts";
+import type { ParquetWriter } from "hyparquet-writer";
 import { ScoreError } from "./errors.ts";
 import { type InputFile, planInputs, readUnitRecords } from "./input.ts";
 import type { ScoreManifest } from "./manifest.ts";
+import { writeParquetOutput } from "./parquet-output.ts";
 import { ScoreStore } from "./store.ts";
-import { lockFileOutput, tempPathOf } from "./temp-files.ts";
 import type { UnitView } from "./unit-file.ts";
 
 export type DocumentScoreBy = "mean" | "sum" | "fraction-selected";
@@ -302,13 +299,9 @@ export async function selectDocuments(options: SelectDocumentsOptions): Promise<
     }
   });
   const { columns, schema } = outputSchema(files, ref.manifest.textColumn);
-  const lock = lockFileOutput(out, "rho1 select");
-  const tmp = tempPathOf(out);
-  const writer = new ParquetWriter({
-    writer: fileWriter(tmp),
+  const settings = {
     schema,
-    codec: "ZSTD",
-    compressors: parquetCompressors,
+    codec: "ZSTD" as const,
     kvMetadata: [
       {
         key: "rho1.select",
@@ -323,10 +316,10 @@ export async function selectDocuments(options: SelectDocumentsOptions): Promise<
       },
     ],
     createdBy: "rho1 select",
-  });
+  };
   let keptDocuments = 0;
   let keptTokens = 0;
-  try {
+  await writeParquetOutput(out, "rho1 select", settings, async (writer) => {
     for (const unit of ref.manifest.units) {
       const file = files[unit.file];
       const input = file.units[unit.index];
@@ -371,14 +364,7 @@ export async function selectDocuments(options: SelectDocumentsOptions): Promise<
         rowGroupSize: kept.length,
       });
     }
-    writer.finish();
-    commitFileAtomic(tmp, out);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  } finally {
-    lock.release();
-  }
+  });
   log(`kept ${keptDocuments} of ${D} documents (${keptTokens} of ${scoredTokens} scored tokens) → ${out}`);
   return {
     out,
