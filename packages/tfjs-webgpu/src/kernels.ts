@@ -66,6 +66,19 @@ function flat(key: string, inputs: string[], n: number, body: string, uniforms?:
 }
 
 /**
+ * WGSL: stores this lane's `value` in `partial` and folds the workgroup's ROW lanes into partial[0] with
+ * `combine` (a tree: ROW/2, ROW/4, ... lanes), ending on a barrier so every lane may read partial[0].
+ */
+function workgroupReduce(value: string, combine: (a: string, b: string) => string): string {
+  return `partial[lane] = ${value};
+        workgroupBarrier();
+        for (var stride = ${ROW / 2}; stride > 0; stride >>= 1) {
+          if (lane < stride) { partial[lane] = ${combine("partial[lane]", "partial[lane + stride]")}; }
+          workgroupBarrier();
+        }`;
+}
+
+/**
  * One workgroup per row of a [rows, cols] input: `term` (an f32 expression of `j`, the column, and `base`, the row's
  * first element) is summed over the row; `finish` writes `result[row]` from `total`.
  */
@@ -94,12 +107,7 @@ function rowSum(
         let base = row * cols;
         var s = 0.0;
         for (var j = lane; j < cols; j += ${ROW}) { s += ${term}; }
-        partial[lane] = s;
-        workgroupBarrier();
-        for (var stride = ${ROW / 2}; stride > 0; stride >>= 1) {
-          if (lane < stride) { partial[lane] += partial[lane + stride]; }
-          workgroupBarrier();
-        }
+        ${workgroupReduce("s", (a, b) => `${a} + ${b}`)}
         if (lane == 0 && index / ${ROW} < rows) {
           let total = partial[0];
           ${finish}
@@ -591,22 +599,12 @@ function logSumExp(key: string, inputs: string[], rows: number, finish: string):
         let base = row * V;
         var m = -3.0e38;
         for (var j = lane; j < V; j += ${ROW}) { m = max(m, X[base + j]); }
-        partial[lane] = m;
-        workgroupBarrier();
-        for (var stride = ${ROW / 2}; stride > 0; stride >>= 1) {
-          if (lane < stride) { partial[lane] = max(partial[lane], partial[lane + stride]); }
-          workgroupBarrier();
-        }
+        ${workgroupReduce("m", (a, b) => `max(${a}, ${b})`)}
         let mx = partial[0];
         workgroupBarrier();
         var s = 0.0;
         for (var j = lane; j < V; j += ${ROW}) { s += exp(X[base + j] - mx); }
-        partial[lane] = s;
-        workgroupBarrier();
-        for (var stride = ${ROW / 2}; stride > 0; stride >>= 1) {
-          if (lane < stride) { partial[lane] += partial[lane + stride]; }
-          workgroupBarrier();
-        }
+        ${workgroupReduce("s", (a, b) => `${a} + ${b}`)}
         if (lane == 0 && index / ${ROW} < rows) {
           let lse = log(partial[0]);
           ${finish}
