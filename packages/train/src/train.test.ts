@@ -1,5 +1,13 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ScoreStore } from "@rho1/reference-scorer";
@@ -198,6 +206,7 @@ describe("train from a score store (@rho1/reference-scorer)", () => {
       expect(Array.from(text.sequence(i).ids)).toEqual(Array.from(store.sequence(i).ids));
       expect(Array.from(text.sequence(i).valid)).toEqual(Array.from(store.sequence(i).valid));
     }
+    text.close?.();
     const summary = await train(
       base("scored", {
         refScores: scores,
@@ -228,6 +237,8 @@ describe("train from a score store (@rho1/reference-scorer)", () => {
     expect(b.numSequences).toBe(a.numSequences);
     for (let i = 0; i < a.numSequences; i++)
       expect(Array.from(b.sequence(i).ids)).toEqual(Array.from(a.sequence(i).ids));
+    a.close?.();
+    b.close?.();
     await expect(packText([parquet], tokenizer, 32, "body")).rejects.toThrow(
       /stories.parquet: no column 'body' \(columns: url, text, date, metadata\)/,
     );
@@ -264,6 +275,7 @@ describe("packText", () => {
     const tokenizer = await loadTokenizer(MODEL);
     const source = await packText([file], tokenizer, 8);
     expect(source.skippedDocuments).toBe(2);
+    source.close?.();
     const empty = join(dir, "empty.jsonl");
     writeFileSync(empty, "");
     await expect(packText([empty], tokenizer, 8)).rejects.toThrow(
@@ -280,6 +292,26 @@ describe("train: Trainer-style evaluation, checkpoints and resume", () => {
     `${JSON.stringify({ text: "The little dog ran to the park with a red ball." })}\n${JSON.stringify({ text: "Lily and her mom bought bread." })}\n`,
   );
   const trainerState = (dir: string) => JSON.parse(readFileSync(join(dir, "trainer_state.json"), "utf8"));
+
+  test("every token spill file (training and --eval-data) is closed when a run ends, finished or refused", async () => {
+    // The spill files are unlinked at once: an fd left open holds its disk space until the process exits.
+    const openSpills = () =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).includes(".tmp-tokens-");
+        } catch {
+          return false; // the fd readdir itself used, closed since
+        }
+      }).length;
+    expect(openSpills()).toBe(0);
+    await train(base("spill-closed", { steps: 2, evalData: [heldOut], evalEvery: 1 }));
+    expect(openSpills()).toBe(0);
+    // Refused after both inputs were packed: the folder already holds a checkpoint and --resume was not given.
+    await expect(train(base("spill-closed", { steps: 2, evalData: [heldOut] }))).rejects.toThrow(
+      /already holds checkpoint-2/,
+    );
+    expect(openSpills()).toBe(0);
+  }, 60_000);
 
   test("--eval-data, --save-total-limit 2, --load-best-model-at-end; resume from a chosen checkpoint and extend", async () => {
     const evals: number[] = [];

@@ -190,7 +190,23 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   }
 }
 
+/** What a run holds open (packed-text spill files, models, optimizer moments), released however the run ends. */
+type Owned = <T>(value: T, release: (value: T) => void) => T;
+
 async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
+  const releases: (() => void)[] = [];
+  const own: Owned = (value, release) => {
+    releases.push(() => release(value));
+    return value;
+  };
+  try {
+    return await trainOwning(opts, own);
+  } finally {
+    for (const release of releases.reverse()) release();
+  }
+}
+
+async function trainOwning(opts: TrainOptions, own: Owned): Promise<TrainSummary> {
   const started = performance.now();
   if (opts.refScores && opts.refModelDir)
     throw new TrainError("give --ref-scores or --ref-model, not both", "bad_option");
@@ -259,12 +275,15 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       textColumn: opts.textColumn,
     });
   } else {
-    source = await packText(
-      dataFiles,
-      tokenizer,
-      positive("seq-len", opts.seqLen ?? defaultSeqLen(readConfig(opts.modelDir)), true, 2),
-      opts.textColumn,
-      opts.outDir, // the token spill file lives beside the run's outputs, not in a RAM-backed /tmp
+    source = own(
+      await packText(
+        dataFiles,
+        tokenizer,
+        positive("seq-len", opts.seqLen ?? defaultSeqLen(readConfig(opts.modelDir)), true, 2),
+        opts.textColumn,
+        opts.outDir, // the token spill file lives beside the run's outputs, not in a RAM-backed /tmp
+      ),
+      closeSource,
     );
   }
   const seqLen = source.seqLen;
@@ -286,7 +305,10 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       : Math.ceil(positive("warmup-ratio", opts.warmupRatio, false, 0) * totalSteps);
   const evalSource =
     evalData.length > 0
-      ? await packText(await expandInputs(evalData), tokenizer, seqLen, opts.textColumn, opts.outDir)
+      ? own(
+          await packText(await expandInputs(evalData), tokenizer, seqLen, opts.textColumn, opts.outDir),
+          closeSource,
+        )
       : null;
 
   // What must not change across a resume: the data order, the batch shape, the objective and the optimizer.
@@ -329,21 +351,21 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
       "bad_checkpoint",
     );
 
-  const model = await CausalLM.load(resumeFrom ?? opts.modelDir);
+  const model = own(await CausalLM.load(resumeFrom ?? opts.modelDir), dispose);
   const progress = opts.progress === null || !lead ? null : new ProgressLine(opts.progress ?? process.stderr);
   if (seqLen > model.config.maxPositionEmbeddings) {
     progress?.note(
       `rho1 train: warning: --seq-len ${seqLen} exceeds the model's max_position_embeddings ${model.config.maxPositionEmbeddings}; positions beyond it were never trained`,
     );
   }
-  const reference = opts.refModelDir ? await CausalLM.load(opts.refModelDir) : undefined;
+  const reference = opts.refModelDir ? own(await CausalLM.load(opts.refModelDir), dispose) : undefined;
   if (reference && reference.config.vocabSize !== model.config.vocabSize) {
     throw new TrainError(
       `--ref-model vocabulary ${reference.config.vocabSize} differs from the model's ${model.config.vocabSize}`,
       "bad_option",
     );
   }
-  const optimizer = new AdamW(model.variables, { ...optimizerOptions, noDecay });
+  const optimizer = own(new AdamW(model.variables, { ...optimizerOptions, noDecay }), dispose);
   const sampler = new Sampler(source.numSequences, seed, opts.shuffle ?? true);
   let step = 0;
   let tokens = 0;
@@ -613,10 +635,6 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     if (lead) await saveFinalModel();
   } finally {
     progress?.done();
-    source.close?.();
-    optimizer.dispose();
-    model.dispose();
-    reference?.dispose();
   }
   async function saveFinalModel() {
     const finalDir = join(opts.outDir, "final");
@@ -657,6 +675,9 @@ async function trainLocked(opts: TrainOptions): Promise<TrainSummary> {
     tokensPerSecond: runTokens / seconds,
   };
 }
+
+const closeSource = (source: SequenceSource) => source.close?.();
+const dispose = (value: { dispose(): void }) => value.dispose();
 
 function readdirSafe(dir: string): string[] {
   try {
