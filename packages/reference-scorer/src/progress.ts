@@ -1,13 +1,22 @@
-/** Progress on stderr: documents, tokens, tokens/s and an ETA from the share of input bytes still to score. */
+/**
+ * Progress on stderr: documents, tokens, tokens/s and an ETA. A resumed run skips the units already scored in
+ * an instant, so its rate and ETA come from this run's work only: tokens scored since it started, and the share
+ * of the input bytes left to score in this run.
+ */
 import { formatEta } from "@rho1/report";
 
 export interface ProgressSnapshot {
   unitsDone: number;
   unitsTotal: number;
+  /** Documents and tokens in the store so far, resumed units included. */
   documents: number;
   tokens: number;
-  /** Fraction of this run's input weight (bytes) done, 0..1. */
+  /** Fraction of the store's input weight (bytes) done, resumed units included, 0..1. */
   fraction: number;
+  /** Tokens scored by this process (not the resumed units'). */
+  tokensThisRun: number;
+  /** Fraction of this run's own work done: the weight of the units it scores, 0..1 (1 when nothing is left). */
+  runFraction: number;
 }
 
 export type ProgressSink = (line: string, snapshot: ProgressSnapshot) => void;
@@ -17,30 +26,39 @@ export const stderrSink: ProgressSink = (line) => {
 };
 
 export class ProgressReporter {
-  private readonly start = performance.now();
-  private last = 0;
-  /** Fraction already done before this process started (resumed units): not part of the rate. */
-  private baseFraction = -1;
+  private readonly start: number;
+  private last = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly sink: ProgressSink | null,
     private readonly intervalMs = 2000,
-  ) {}
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.start = now();
+  }
 
-  update(snapshot: ProgressSnapshot, tokensThisRun: number, force = false): void {
+  update(snapshot: ProgressSnapshot, force = false): void {
     if (!this.sink) return;
-    const now = performance.now();
-    if (this.baseFraction < 0) this.baseFraction = snapshot.fraction;
+    const now = this.now();
     if (!force && now - this.last < this.intervalMs) return;
     this.last = now;
-    const elapsed = (now - this.start) / 1000;
-    const rate = tokensThisRun / Math.max(elapsed, 1e-9);
-    const doneHere = snapshot.fraction - this.baseFraction;
-    const eta = doneHere > 0 ? (elapsed * (1 - snapshot.fraction)) / doneHere : Number.POSITIVE_INFINITY;
-    const line =
-      `score: unit ${snapshot.unitsDone}/${snapshot.unitsTotal}  docs ${snapshot.documents.toLocaleString("en-US")}` +
-      `  tokens ${snapshot.tokens.toLocaleString("en-US")}  ${Math.round(rate).toLocaleString("en-US")} tok/s` +
-      `  ${(100 * snapshot.fraction).toFixed(1)}%  ETA ${snapshot.fraction >= 1 ? "0s" : formatEta(eta)}`;
-    this.sink(line, snapshot);
+    this.sink(progressLine(snapshot, (now - this.start) / 1000), snapshot);
   }
+}
+
+/** One progress line, `seconds` after this run started. */
+export function progressLine(snapshot: ProgressSnapshot, seconds: number): string {
+  const rate = snapshot.tokensThisRun / Math.max(seconds, 1e-9);
+  const { runFraction } = snapshot;
+  const eta =
+    runFraction >= 1
+      ? 0
+      : runFraction > 0
+        ? (seconds * (1 - runFraction)) / runFraction
+        : Number.POSITIVE_INFINITY;
+  return (
+    `score: unit ${snapshot.unitsDone}/${snapshot.unitsTotal}  docs ${snapshot.documents.toLocaleString("en-US")}` +
+    `  tokens ${snapshot.tokens.toLocaleString("en-US")}  ${Math.round(rate).toLocaleString("en-US")} tok/s` +
+    `  ${(100 * snapshot.fraction).toFixed(1)}%  ETA ${formatEta(eta)}`
+  );
 }

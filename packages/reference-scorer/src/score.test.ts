@@ -8,6 +8,7 @@ import { readTextDocuments } from "./input.ts";
 import { HISTOGRAM_EDGES } from "./manifest.ts";
 import { mergeScores } from "./merge.ts";
 import { packDocuments } from "./pack.ts";
+import { type ProgressSnapshot, progressLine } from "./progress.ts";
 import { scoreCorpus } from "./score.ts";
 import { ScoreStore } from "./store.ts";
 import { fakeLoss, fakeScorer, fakeTokenizer } from "./testing/fakes.ts";
@@ -254,6 +255,63 @@ describe("bad input and model mismatch", () => {
     expect(m.counts.units).toBe(4);
     const fresh = await run(join(dir, "corrupt-fresh"), { data: [path] });
     expect(m).toEqual(fresh);
+  });
+
+  test("a resumed run's tok/s and ETA count only the tokens and units it scores itself", async () => {
+    const out = join(dir, "progress-resume");
+    const crashing = fakeScorer();
+    const score = crashing.score;
+    crashing.score = (...args) => {
+      if (crashing.calls === 60) throw new Error("simulated crash");
+      return score(...args);
+    };
+    await expect(run(out, { scorer: crashing })).rejects.toThrow("simulated crash");
+    const resumedUnits = (await readdir(join(out, "units"))).length;
+    expect(resumedUnits).toBeGreaterThanOrEqual(2);
+    const lines: string[] = [];
+    const seen: ProgressSnapshot[] = [];
+    const m = await run(out, {
+      progress: (line, snapshot) => {
+        lines.push(line);
+        seen.push(snapshot);
+      },
+      progressIntervalMs: 0,
+    });
+    const fresh = await run(join(dir, "progress-fresh"));
+    expect(m).toEqual(fresh);
+    expect(lines[0]).toMatch(
+      new RegExp(`^score: resuming: ${resumedUnits} of 10 units already scored \\([\\d,]+ tokens\\)`),
+    );
+    const resumedTokens = Number(/\(([\d,]+) tokens\)/.exec(lines[0] as string)?.[1].replaceAll(",", ""));
+    // Skipping the scored units is no progress of this run: no rate, no ETA (it used to extrapolate from them).
+    const skipped = seen.slice(1, 1 + resumedUnits);
+    expect(skipped.map((s) => s.unitsDone)).toEqual(Array.from({ length: resumedUnits }, (_, i) => i + 1));
+    expect(skipped.every((s) => s.runFraction === 0 && s.tokensThisRun === 0 && s.fraction > 0)).toBe(true);
+    expect(lines.slice(1, 1 + resumedUnits).every((l) => / 0 tok\/s .* ETA \?$/.test(l))).toBe(true);
+    const last = seen.at(-1) as ProgressSnapshot;
+    expect(last.tokens).toBe(m.counts.tokens);
+    expect(last.tokensThisRun).toBe(m.counts.tokens - resumedTokens);
+    expect(last.runFraction).toBe(1);
+    expect(lines.at(-1)).toEndWith("100.0%  ETA 0s");
+    for (let i = 1; i < seen.length; i++)
+      expect((seen[i] as ProgressSnapshot).runFraction).toBeGreaterThanOrEqual(
+        (seen[i - 1] as ProgressSnapshot).runFraction,
+      );
+  });
+
+  test("progress line: rate from this run's tokens, ETA from this run's share of its own work", () => {
+    // Resumed at 50% of the store; in 10 s this run scored 1,000 tokens and half of what was left.
+    const snapshot = { unitsDone: 7, unitsTotal: 10, documents: 90, tokens: 3000, fraction: 0.75 };
+    expect(progressLine({ ...snapshot, tokensThisRun: 1000, runFraction: 0.5 }, 10)).toBe(
+      "score: unit 7/10  docs 90  tokens 3,000  100 tok/s  75.0%  ETA 10s",
+    );
+    expect(progressLine({ ...snapshot, tokensThisRun: 1000, runFraction: 0.25 }, 10)).toEndWith("ETA 30s");
+    expect(progressLine({ ...snapshot, tokensThisRun: 0, runFraction: 0 }, 10)).toEndWith(
+      "0 tok/s  75.0%  ETA ?",
+    );
+    expect(progressLine({ ...snapshot, fraction: 1, tokensThisRun: 0, runFraction: 1 }, 0)).toEndWith(
+      "100.0%  ETA 0s",
+    );
   });
 
   test("seqLen defaults to the model's max_position_embeddings (stories260K: 512), capped at 2048", async () => {

@@ -55,6 +55,8 @@ export interface ScoreCorpusOptions {
   tokenizer?: CorpusTokenizer;
   /** Progress lines (default: stderr); null for silence. */
   progress?: ProgressSink | null;
+  /** Least time between two progress lines (default 2000 ms). */
+  progressIntervalMs?: number;
   /** Bytes per JSON-lines unit (default 16 MiB). */
   jsonlUnitBytes?: number;
   /** If given, milliseconds spent per stage are added to it (benchmarks: where the time goes). */
@@ -211,22 +213,38 @@ async function scoreLocked(options: ScoreCorpusOptions): Promise<ScoreManifest> 
 
   const units = shard ? shardUnits(files, shard.index, shard.count) : files.flatMap((f) => f.units);
   const totalWeight = units.reduce((s, u) => s + u.weight, 0) || 1;
-  const reporter = new ProgressReporter(options.progress === undefined ? stderrSink : options.progress);
-  const totals = { unitsDone: 0, documents: 0, tokens: 0, weight: 0, tokensThisRun: 0 };
+  // Units a killed run already wrote are taken as they are; the rate and ETA count only the rest.
+  const alreadyDone = units.map((u) =>
+    unitDone(join(outDir, unitFileName(u.fileIndex, u.index)), seqLen, lossDtype),
+  );
+  const runWeight = units.reduce((s, u, i) => s + (alreadyDone[i] ? 0 : u.weight), 0);
+  const progressSink = options.progress === undefined ? stderrSink : options.progress;
+  const reporter = new ProgressReporter(progressSink, options.progressIntervalMs);
+  const totals = { unitsDone: 0, documents: 0, tokens: 0, weight: 0, tokensThisRun: 0, runWeight: 0 };
   const snapshot = (partialWeight = 0, partialTokens = 0) => ({
     unitsDone: totals.unitsDone,
     unitsTotal: units.length,
     documents: totals.documents,
     tokens: totals.tokens + partialTokens,
     fraction: (totals.weight + partialWeight) / totalWeight,
+    tokensThisRun: totals.tokensThisRun,
+    runFraction: runWeight > 0 ? (totals.runWeight + partialWeight) / runWeight : 1,
   });
+  const resumedUnits = alreadyDone.filter(Boolean).length;
+  if (resumedUnits > 0) {
+    const tokens = alreadyDone.reduce((s, d) => s + (d?.tokens ?? 0), 0);
+    progressSink?.(
+      `score: resuming: ${resumedUnits} of ${units.length} units already scored (${tokens.toLocaleString("en-US")} tokens); tok/s and ETA count this run's work`,
+      snapshot(),
+    );
+  }
 
   let scorer = options.scorer ?? null;
   const ownScorer = !scorer;
   try {
-    for (const unit of units) {
+    for (const [u, unit] of units.entries()) {
       const path = join(outDir, unitFileName(unit.fileIndex, unit.index));
-      const done = unitDone(path, seqLen, lossDtype);
+      const done = alreadyDone[u];
       if (!done) {
         scorer ??= await loadModelScorer(modelDir);
         let unitTokens = 0;
@@ -244,23 +262,24 @@ async function scoreLocked(options: ScoreCorpusOptions): Promise<ScoreManifest> 
           onBatch: (tokens, fraction) => {
             totals.tokensThisRun += tokens;
             unitTokens += tokens;
-            reporter.update(snapshot(fraction * unit.weight, unitTokens), totals.tokensThisRun);
+            reporter.update(snapshot(fraction * unit.weight, unitTokens));
           },
         });
         totals.documents += stats.documents;
         totals.tokens += stats.tokens;
+        totals.runWeight += unit.weight;
       } else {
         totals.documents += done.documents;
         totals.tokens += done.tokens;
       }
       totals.unitsDone++;
       totals.weight += unit.weight;
-      reporter.update(snapshot(), totals.tokensThisRun);
+      reporter.update(snapshot());
     }
   } finally {
     if (ownScorer) scorer?.dispose?.();
   }
-  reporter.update(snapshot(), totals.tokensThisRun, true);
+  reporter.update(snapshot(), true);
 
   // An empty corpus is a mistake (a wrong path, an empty export), not a store: refuse it before the manifest, so
   // nothing downstream trains on zero sequences. A shard may be empty; `merge` checks the whole.
