@@ -18,3 +18,13 @@ export {
   removeStaleTemps,
   tempOwner,
 } from "./output-lock.ts";
+export {
+  collectGarbage,
+  gzipSync,
+  isBun,
+  mapFile,
+  readAt,
+  runtimeName,
+  sleepSync,
+  zstdCompressSync,
+} from "./runtime.ts";

@@ -4,6 +4,8 @@
  * would also break at U+2028/U+2029, which JSON allows unescaped inside strings (GSM8K has them) and so would cut
  * records in two.
  */
+import { createReadStream, existsSync } from "node:fs";
+import { Readable } from "node:stream";
 import { IoError } from "./error.ts";
 
 /** One record and its 1-based line number in the source. */
@@ -48,25 +50,31 @@ export async function* readJsonLines(
 ): AsyncGenerator<JsonLine> {
   let stream: ReadableStream<Uint8Array>;
   if (typeof input === "string") {
-    const file = Bun.file(input);
-    if (!(await file.exists())) throw new IoError("missing_file", `${input}: no such file`, { file: input });
-    stream = file.stream();
+    if (!existsSync(input)) throw new IoError("missing_file", `${input}: no such file`, { file: input });
+    stream = Readable.toWeb(createReadStream(input)) as unknown as ReadableStream<Uint8Array>;
   } else stream = input;
   const decoder = new TextDecoder();
   let buffered = "";
   let line = 0;
   const reader = stream.getReader();
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    buffered += decoder.decode(read.value, { stream: true });
-    let start = 0;
-    let newline = buffered.indexOf("\n");
-    while (newline >= 0) {
-      const record = parseLine(buffered.slice(start, newline).replace(/\r$/, ""), ++line, source);
-      if (record) yield record;
-      start = newline + 1;
-      newline = buffered.indexOf("\n", start);
+  let finished = false;
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      buffered += decoder.decode(read.value, { stream: true });
+      let start = 0;
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const record = parseLine(buffered.slice(start, newline).replace(/\r$/, ""), ++line, source);
+        if (record) yield record;
+        start = newline + 1;
+        newline = buffered.indexOf("\n", start);
+      }
+      buffered = buffered.slice(start);
     }
-    buffered = buffered.slice(start);
+    finished = true;
+  } finally {
+    // A consumer that stops early (or a bad line) closes the file now rather than at garbage collection.
+    if (!finished) await reader.cancel();
   }
   buffered += decoder.decode();
   const last = parseLine(buffered.replace(/\r$/, ""), ++line, source);

@@ -3,7 +3,7 @@
  * `<dir>/.rho1.lock` while it runs: created with O_CREAT|O_EXCL, so of two processes only one can make it, and
  * holding {pid, host, start, command} so that a refusal can name the holder and a dead holder can be recognised.
  *
- * Why not flock(2): Bun exposes no flock, and an advisory lock says nothing about who holds it. Why the process
+ * Why not flock(2): neither Bun nor Node exposes flock, and an advisory lock says nothing about who holds it. Why the process
  * start time: pids are reused, and a lock left by a SIGKILLed run must not look held by whatever got its pid.
  *
  * Temp files and folders inside an output folder carry their maker's pid (`*.tmp-<pid>`, `.tmp-<name>-<pid>`,
@@ -26,6 +26,7 @@ import {
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Rho1Error } from "./error.ts";
+import { sleepSync } from "./runtime.ts";
 
 export const LOCK_FILE = ".rho1.lock";
 
@@ -125,7 +126,7 @@ export function lockOutput(
       const holder = readHolder(file);
       if (holder === null) {
         // Created but not yet written by its maker (a window of microseconds), or garbage: wait, then judge.
-        Bun.sleepSync(20);
+        sleepSync(20);
         if (readHolder(file) === null && attempt >= 2) takeOver(file, null, notice);
         continue;
       }

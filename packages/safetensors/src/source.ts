@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync } from "node:fs";
+import { mapFile, readAt } from "@rho1/io";
 import { asNative, type NativeArray, toFloat32 } from "./convert.ts";
 import { SafetensorsError, show } from "./errors.ts";
 import { type Header, MAX_HEADER_BYTES, parseHeader, type TensorInfo } from "./header.ts";
@@ -33,22 +34,11 @@ interface Backing {
   slice(begin: number, end: number): Uint8Array;
 }
 
-/** Bun.mmap maps at most 4 GiB at once; bigger files are mapped one tensor at a time. */
+/** Bun.mmap maps at most 4 GiB at once; bigger files are mapped (read, under Node) one tensor at a time. */
 const WHOLE_MAP_LIMIT = 2 ** 32;
 
 function wholeBacking(bytes: Uint8Array): Backing {
   return { prefix: bytes, size: bytes.byteLength, slice: (begin, end) => bytes.subarray(begin, end) };
-}
-
-function readAt(fd: number, length: number, position: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, bytes, done, length - done, position + done);
-    if (n <= 0) break;
-    done += n;
-  }
-  return bytes.subarray(0, done);
 }
 
 /**
@@ -89,7 +79,7 @@ function fileBacking(path: string): Backing {
             );
           }
           try {
-            return Bun.mmap(path, { shared: false, offset: begin, size: end - begin });
+            return mapFile(path, { offset: begin, size: end - begin });
           } catch (error) {
             throw new SafetensorsError(
               "io_error",
@@ -102,7 +92,7 @@ function fileBacking(path: string): Backing {
     }
     if (size > 0) {
       try {
-        return wholeBacking(Bun.mmap(path, { shared: false }));
+        return wholeBacking(mapFile(path));
       } catch {
         // fall through to a plain read
       }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { TokenizerError } from "./errors.ts";
 import { readTokenizerFiles } from "./files.ts";
@@ -38,6 +39,6 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
       suffix: addEos && eosId !== null ? [eosId] : [],
     };
   }
-  const hash = new Bun.CryptoHasher("sha256").update(files.bytes).digest("hex");
+  const hash = createHash("sha256").update(files.bytes).digest("hex");
   return new HfFolderTokenizer({ dir, lib, affixes, bosId, eosId, padId, hash });
 }

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 import { TokenizerError } from "./errors.ts";
 import type { ParallelCorpusOptions, Tokenizer } from "./types.ts";
 import type { WorkerReply, WorkerRequest } from "./worker.ts";
@@ -8,11 +9,8 @@ const MIN_PARALLEL_CHARS = 1 << 20;
 /** Chunks per worker: several, so a worker that draws long documents does not hold the others up. */
 const CHUNKS_PER_WORKER = 4;
 
-/** Bun's Worker also has Node's ref()/unref() (the DOM typing in lib does not declare them). */
-type BunWorker = Worker & { ref(): void; unref(): void };
-
 interface Pool {
-  workers: BunWorker[];
+  workers: Worker[];
   busy: number;
   /** Rejecters of requests in flight, so that stopping the pool fails them instead of leaving them pending. */
   pending: Set<(error: Error) => void>;
@@ -24,11 +22,11 @@ const pools = new Map<string, Pool>();
 function getPool(key: string, size: number): Pool {
   let pool = pools.get(key);
   if (pool === undefined) {
-    const workers: BunWorker[] = [];
+    const workers: Worker[] = [];
     for (let i = 0; i < size; i++) {
       // worker.ts beside the sources, worker.js once compiled (dist/).
       const file = `./worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`;
-      const worker = new Worker(new URL(file, import.meta.url).href) as BunWorker;
+      const worker = new Worker(new URL(file, import.meta.url));
       worker.unref();
       workers.push(worker);
     }
@@ -55,24 +53,30 @@ function runOn(pool: Pool, worker: Worker, request: WorkerRequest): Promise<Work
       cleanup();
       reject(error);
     };
-    const onMessage = (event: MessageEvent<WorkerReply>) => {
-      if (event.data.id !== request.id) return;
+    const onMessage = (reply: WorkerReply) => {
+      if (reply.id !== request.id) return;
       cleanup();
-      if (event.data.error !== undefined) reject(new TokenizerError(event.data.error));
-      else resolve(event.data);
+      if (reply.error !== undefined) reject(new TokenizerError(reply.error));
+      else resolve(reply);
     };
-    const onError = (event: ErrorEvent) => {
+    const onError = (error: Error) => {
       cleanup();
-      reject(new TokenizerError(`tokenizer worker failed: ${event.message}`));
+      reject(new TokenizerError(`tokenizer worker failed: ${error.message}`));
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new TokenizerError(`tokenizer worker exited (code ${code})`));
     };
     const cleanup = () => {
       pool.pending.delete(fail);
-      worker.removeEventListener("message", onMessage);
-      worker.removeEventListener("error", onError);
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
     };
     pool.pending.add(fail);
-    worker.addEventListener("message", onMessage);
-    worker.addEventListener("error", onError);
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
     worker.postMessage(request);
   });
 }
@@ -95,7 +99,7 @@ function chunkRanges(texts: string[], total: number, count: number): [number, nu
   return ranges;
 }
 
-/** encodeCorpus over Bun workers: same ids, same order. */
+/** encodeCorpus over worker threads: same ids, same order. */
 export async function encodeParallel(
   tokenizer: Tokenizer,
   texts: string[],

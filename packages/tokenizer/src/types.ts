@@ -15,7 +15,7 @@ export interface CorpusOptions {
 }
 
 export interface ParallelCorpusOptions extends CorpusOptions {
-  /** Number of Bun workers; default: the number of CPU cores. 1 runs on the calling thread. */
+  /** Number of worker threads; default: the number of CPU cores. 1 runs on the calling thread. */
   workers?: number;
 }
 
@@ -39,6 +39,6 @@ export interface Tokenizer {
   /** Corpus path: fast, exactly the ids of encode(text, {addSpecialTokens: false}) when parseSpecial is true; with
    *  parseSpecial false (the default) literal special-token strings stay text. */
   encodeCorpus(texts: string[], opts?: CorpusOptions): number[][];
-  /** encodeCorpus spread over Bun workers (documents in contiguous chunks); same ids, same order. */
+  /** encodeCorpus spread over worker threads (documents in contiguous chunks); same ids, same order. */
   encodeCorpusParallel(texts: string[], opts?: ParallelCorpusOptions): Promise<number[][]>;
 }

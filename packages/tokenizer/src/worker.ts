@@ -1,6 +1,6 @@
-/// <reference lib="webworker" />
-// A Bun worker of encodeCorpusParallel: loads the tokenizer folder once, encodes chunks of documents, and replies
+// A worker thread of encodeCorpusParallel: loads the tokenizer folder once, encodes chunks of documents, and replies
 // with all ids flattened into one transferable Int32Array plus per-document offsets.
+import { parentPort } from "node:worker_threads";
 import { loadTokenizer } from "./load.ts";
 import type { HfFolderTokenizer } from "./tokenizer.ts";
 
@@ -20,12 +20,13 @@ export interface WorkerReply {
   error?: string;
 }
 
-declare const self: Worker;
-
 const loaded = new Map<string, Promise<HfFolderTokenizer>>();
 
-self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
-  const { id, dir, hash, texts, parseSpecial } = event.data;
+const port = parentPort;
+if (port === null) throw new Error("tokenizer/worker runs only as a worker thread");
+
+port.on("message", async (request: WorkerRequest) => {
+  const { id, dir, hash, texts, parseSpecial } = request;
   try {
     let tokenizer = loaded.get(dir);
     if (tokenizer === undefined) {
@@ -39,8 +40,11 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       );
     }
     const { ids, offsets } = loadedTokenizer.encodeCorpusFlat(texts, { parseSpecial });
-    self.postMessage({ id, ids, offsets } satisfies WorkerReply, [ids.buffer, offsets.buffer]);
+    port.postMessage({ id, ids, offsets } satisfies WorkerReply, [
+      ids.buffer as ArrayBuffer,
+      offsets.buffer as ArrayBuffer,
+    ]);
   } catch (error) {
-    self.postMessage({ id, error: (error as Error).message } satisfies WorkerReply);
+    port.postMessage({ id, error: (error as Error).message } satisfies WorkerReply);
   }
-};
+});
