@@ -3,9 +3,11 @@
  * all packages (so cross-package types resolve from source), then moves each package's output into place.
  * tsc rewrites relative `./x.ts` imports to `./x.js` in the JavaScript (rewriteRelativeImportExtensions) but keeps
  * them in declarations, so the .d.ts files get the same rewrite here; source maps are re-pointed at src/, which the
- * packages ship beside dist/.
+ * packages ship beside dist/. A few third-party modules Node cannot load are bundled into the package that needs
+ * them (NODE_BUNDLES).
  */
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -32,7 +34,51 @@ export function rewriteDeclarationSpecifiers(text: string): string {
   return text.replace(/((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g, "$1$2.js$3");
 }
 
-export function build(): string[] {
+/**
+ * Modules of other packages that a package ships compiled into its dist/ because Node cannot load them as published
+ * (see packages/tfjs-gradients/src/index.ts): bundled with everything they import, one self-contained ES module.
+ */
+const NODE_BUNDLES = [
+  {
+    dir: "tfjs-gradients",
+    entry: "@tensorflow/tfjs-core/dist/register_all_gradients",
+    out: "register-all-gradients.node.js",
+  },
+];
+
+/**
+ * The first lines of a published command (the package's `bin`), replacing its `#!/usr/bin/env bun`: a shell line
+ * that starts it with bun when bun is on PATH, else with node. To JavaScript the second line is a string statement
+ * and a comment; both runtimes skip the first.
+ */
+export const BIN_LAUNCHER = `#!/bin/sh
+":" //; exec "$(command -v bun || command -v node)" "$0" "$@"
+`;
+
+async function bundleForNode(pkgPath: string, entry: string, target: string): Promise<void> {
+  const from = Bun.resolveSync(entry, pkgPath);
+  const result = await Bun.build({ entrypoints: [from], target: "node", format: "esm" });
+  const output = result.outputs[0];
+  if (!result.success || !output) throw new Error(`bundling ${entry}: ${result.logs.join("\n")}`);
+  const packageName = entry
+    .split("/")
+    .slice(0, entry.startsWith("@") ? 2 : 1)
+    .join("/");
+  const manifest = Bun.resolveSync(`${packageName}/package.json`, pkgPath);
+  const { name, version, license } = JSON.parse(readFileSync(manifest, "utf8"));
+  // Bun names each source module in a comment with its path on this machine: dropped, nothing published may.
+  const code = (await output.text()).replace(/^\/\/ [^\n]*node_modules\/[^\n]*\n/gm, "");
+  const header = `/**
+ * ${entry}.js (${name}@${version}), bundled with the modules it imports by rho1's scripts/build.ts so that Node's
+ * ES module loader can run it. @license ${license}: Copyright Google LLC. All Rights Reserved. Licensed under the
+ * Apache License, Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0); distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND.
+ */
+`;
+  writeFileSync(target, header + code);
+}
+
+export async function build(): Promise<string[]> {
   rmSync(OUT, { recursive: true, force: true });
   const tsc = Bun.spawnSync(["bun", "x", "tsc", "-p", "tsconfig.build.json"], {
     cwd: ROOT,
@@ -59,6 +105,13 @@ export function build(): string[] {
         cpSync(file, target);
       }
     }
+    for (const bin of Object.values(pkg.json.bin ?? {})) {
+      const target = join(pkg.path, bin.replace(/^\.\/src\/(.+)\.ts$/, "dist/$1.js"));
+      writeFileSync(target, readFileSync(target, "utf8").replace(/^#!.*\n/, BIN_LAUNCHER));
+      chmodSync(target, 0o755);
+    }
+    for (const bundle of NODE_BUNDLES.filter((b) => b.dir === pkg.dir))
+      await bundleForNode(pkg.path, bundle.entry, join(dist, bundle.out));
     built.push(pkg.json.name);
   }
   rmSync(OUT, { recursive: true, force: true });
@@ -67,7 +120,7 @@ export function build(): string[] {
 
 if (import.meta.main) {
   const t0 = performance.now();
-  const built = build();
+  const built = await build();
   console.log(
     `build: ${built.length} packages compiled to dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );

@@ -1,3 +1,6 @@
+// A loss is for training: every tfjs-core gradient is registered on import (under Node as well as Bun).
+import "@rho1/tfjs-gradients";
+
 export {
   excessLoss,
   type LossPart,

@@ -1,3 +1,4 @@
+import { collectGarbage } from "@rho1/io";
 import { openCheckpoint, ShardedCheckpoint } from "@rho1/safetensors";
 import { ConfigError, type LlamaConfig, readConfig } from "./config.ts";
 import { type GenerateOptions, type GenerateResult, generate, generateAsync } from "./generate.ts";
@@ -52,7 +53,7 @@ export class CausalLM extends CausalLMCore {
         }
         if (shard) {
           shard.close();
-          Bun.gc(true);
+          collectGarbage();
         }
       }
       for (const name of shapes.keys()) {

@@ -2,6 +2,7 @@
  * A Llama / Mistral decoder (nanoGPT-sized and readable), numerically the same as transformers' LlamaForCausalLM.
  * Heavy operations go only through ./ops (see ops/contract.ts), so a backend can swap in faster kernels.
  */
+import { collectGarbage } from "@rho1/io";
 import type { LlamaConfig } from "./config.ts";
 import { attention } from "./ops/attention.ts";
 import { crossEntropy } from "./ops/crossEntropy.ts";
@@ -80,7 +81,7 @@ export class CausalLMCore {
       // would otherwise hold every layer's activations); tensors the gradient needs are kept by the tape.
       const input = h;
       h = tf.tidy(() => this.layer(i, input, positions, keyMask, offset, cache));
-      collectGarbage(layerBytes);
+      collectGarbageAfter(layerBytes);
     }
     if (cache) cache.length = offset + ids.shape[1];
     return rmsNorm(h, this.w("model.norm.weight") as tf.Tensor1D, c.rmsNormEps);
@@ -191,7 +192,7 @@ export class CausalLMCore {
         valid: tf.cast(tf.notEqual(pair, 0), "float32") as tf.Tensor2D,
       };
     });
-    collectGarbage(4 * b * t * this.config.vocabSize);
+    collectGarbageAfter(4 * b * t * this.config.vocabSize);
     return { ce, valid };
   }
 
@@ -209,8 +210,8 @@ export class CausalLMCore {
  */
 const GC_THRESHOLD_BYTES = 64 * 2 ** 20;
 
-function collectGarbage(releasedBytes: number): void {
-  if (releasedBytes >= GC_THRESHOLD_BYTES && typeof Bun !== "undefined") Bun.gc(true);
+function collectGarbageAfter(releasedBytes: number): void {
+  if (releasedBytes >= GC_THRESHOLD_BYTES) collectGarbage();
 }
 
 /**

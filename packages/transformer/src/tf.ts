@@ -1,9 +1,10 @@
 /**
  * The one place that loads TensorFlow.js for this package: core, the always-available `cpu` backend, and every
- * gradient (tfjs-core registers none unless this side-effect import runs). Everything else imports `tf` from here.
+ * gradient (tfjs-core registers none on its own; @rho1/tfjs-gradients does, under Node too). Everything else
+ * imports `tf` from here.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import "@rho1/tfjs-gradients";
 import "@tensorflow/tfjs-backend-cpu";
 
 export { tf };
