@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
+import { Readable } from "node:stream";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { IoError, Rho1Error, readJsonLines } from "@rho1/io";
 import { STORIES260K_DIR } from "@rho1/model-stories260k";
@@ -217,15 +218,30 @@ export function numberOption(
   return value;
 }
 
-/** Buffered stdout writer for JSON-lines output (one syscall per chunk, not per line). */
+/** Lines are written to stdout in chunks of about this many characters (one syscall per chunk, not per line). */
+const STDOUT_CHUNK = 1 << 16;
+
+/** Buffered stdout writer for JSON-lines output. */
 export function jsonLinesWriter() {
-  const writer = Bun.stdout.writer();
+  let buffered = "";
+  let failure: Error | null = null;
+  const flush = () => {
+    if (buffered === "") return;
+    process.stdout.write(buffered, (error) => {
+      if (error) failure ??= error;
+    });
+    buffered = "";
+  };
   return {
     write(value: unknown) {
-      writer.write(`${JSON.stringify(value)}\n`);
+      buffered += `${JSON.stringify(value)}\n`;
+      if (buffered.length >= STDOUT_CHUNK) flush();
     },
     async close() {
-      await writer.flush();
+      flush();
+      // Resolves once everything written before it has been handed to the OS (stdout writes complete in order).
+      await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+      if (failure) throw failure;
     },
   };
 }
@@ -237,7 +253,7 @@ export function jsonLinesWriter() {
  */
 export async function mapJsonLines(
   transform: (value: unknown, line: number) => unknown | Promise<unknown>,
-  stdin: ReadableStream<Uint8Array> = Bun.stdin.stream(),
+  stdin: ReadableStream<Uint8Array> = Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>,
 ): Promise<void> {
   const out = jsonLinesWriter();
   try {

@@ -4,7 +4,7 @@
  * are compressed with Bun's built-in libzstd / zlib through its `compressors` hook (the reader decodes them
  * with the independent fzstd / gunzip of hyparquet-compressors, so a round trip checks both sides).
  */
-import { readJsonLines, writeFileAtomic } from "@rho1/io";
+import { gzipSync, readJsonLines, writeFileAtomic, zstdCompressSync } from "@rho1/io";
 import { parquetWriteBuffer } from "hyparquet-writer";
 
 export interface OwmRow {
@@ -25,10 +25,10 @@ export interface WriteOwmOptions {
   textColumn?: string;
 }
 
-/** hyparquet-writer's compressors hook: ZSTD and GZIP through Bun's built-in libzstd / zlib. */
+/** hyparquet-writer's compressors hook: ZSTD (level 3) and GZIP through @rho1/io (Bun's built-ins, or node:zlib). */
 export const parquetCompressors = {
-  ZSTD: (input: Uint8Array) => Bun.zstdCompressSync(input as Uint8Array<ArrayBuffer>, { level: 3 }),
-  GZIP: (input: Uint8Array) => Bun.gzipSync(input as Uint8Array<ArrayBuffer>),
+  ZSTD: (input: Uint8Array) => zstdCompressSync(input, 3),
+  GZIP: (input: Uint8Array) => gzipSync(input),
 };
 
 /** Writes `rows` as an OpenWebMath-schema parquet file, atomically (temp file + rename). Returns its size. */

@@ -17,6 +17,7 @@
  * The file is written to a temp name beside `out` and renamed when complete: an interrupted export leaves
  * nothing half-written under the final name, and a rerun starts over (export is I/O-bound and cheap).
  */
+import { statSync } from "node:fs";
 import type { ParquetWriter } from "hyparquet-writer";
 
 /** The schema element type of hyparquet-writer (which pins its own hyparquet version). */
@@ -161,5 +162,5 @@ export async function exportScoresParquet(
     });
     flush();
   });
-  return { out, sequences: store.numSequences, rowGroups, bytes: Bun.file(out).size };
+  return { out, sequences: store.numSequences, rowGroups, bytes: statSync(out).size };
 }

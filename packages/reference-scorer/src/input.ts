@@ -3,7 +3,8 @@
  * (one parquet row group, or one byte range of a JSON-lines file), each read on its own so that memory stays
  * bounded by one row group and resuming or sharding can address units by (file, unit index).
  */
-import { readdir, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { IoError, parseJsonLines } from "@rho1/io";
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
@@ -39,8 +40,34 @@ export const DEFAULT_JSONL_UNIT_BYTES = 16 << 20;
 
 /** An AsyncBuffer over a local file that reads only the requested slice (never the whole file). */
 export function fileAsyncBuffer(path: string, size: number): AsyncBuffer {
-  const file = Bun.file(path);
-  return { byteLength: size, slice: (start, end) => file.slice(start, end ?? size).arrayBuffer() };
+  return {
+    byteLength: size,
+    slice: async (start, end) => {
+      const bytes = await readRange(path, start, end ?? size);
+      // Whole unless the file ended first: then the short read is copied into a buffer of its own length.
+      const { buffer } = bytes;
+      return (
+        bytes.byteLength === buffer.byteLength ? buffer : buffer.slice(0, bytes.byteLength)
+      ) as ArrayBuffer;
+    },
+  };
+}
+
+/** Bytes [start, end) of a file (fewer where the file ends first). */
+async function readRange(path: string, start: number, end: number): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const bytes = new Uint8Array(Math.max(0, end - start));
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return bytes.subarray(0, done);
+  } finally {
+    await handle.close();
+  }
 }
 
 function kindOf(path: string): InputKind {
@@ -134,7 +161,7 @@ export async function planInputs(
   const files: InputFile[] = [];
   for (const path of await expandInputs(paths)) {
     const kind = kindOf(path);
-    const size = Bun.file(path).size;
+    const size = (await stat(path)).size;
     const fileIndex = files.length;
     if (kind === "parquet") {
       files.push(await planParquet(path, size, fileIndex, textColumn));
@@ -230,7 +257,7 @@ async function readJsonlUnit(
   let bytes: Uint8Array;
   // The last owned line ends at the first newline at or after unit.end - 1 (or at end of file).
   for (;;) {
-    bytes = await Bun.file(file.path).slice(from, to).bytes();
+    bytes = await readRange(file.path, from, to);
     if (to >= file.size || bytes.indexOf(NEWLINE, unit.end - 1 - from) >= 0) break;
     to = Math.min(file.size, from + 2 * (to - from));
   }
@@ -272,9 +299,9 @@ async function readJsonlUnit(
 /** Newlines in the first `end` bytes of a file, streamed. */
 async function countNewlines(path: string, end: number): Promise<number> {
   let count = 0;
-  const reader = Bun.file(path).slice(0, end).stream().getReader();
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    for (let at = read.value.indexOf(NEWLINE); at >= 0; at = read.value.indexOf(NEWLINE, at + 1)) count++;
+  if (end <= 0) return 0;
+  for await (const chunk of createReadStream(path, { start: 0, end: end - 1 }) as AsyncIterable<Buffer>) {
+    for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, at + 1)) count++;
   }
   return count;
 }

@@ -3,7 +3,9 @@
  * unit files on disk, used both at the end of `scoreCorpus` and by `mergeScores`, so that a merged store's
  * manifest is byte-identical to a single-process run's. No timestamps, hostnames or absolute output paths.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { mapFile } from "@rho1/io";
 import { ScoreError } from "./errors.ts";
 import type { InputFile } from "./input.ts";
 import { decodeUnit, type LossDtype } from "./unit-file.ts";
@@ -123,8 +125,8 @@ export async function buildManifest(
   for (const { file, index, expectedSha } of units) {
     const path = unitFileName(file, index);
     const full = `${dir}/${path}`;
-    const bytes = Bun.mmap(full, { shared: false });
-    const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+    const bytes = mapFile(full);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
     if (expectedSha !== undefined && expectedSha !== sha256) {
       throw new ScoreError(
         "corrupt_store",

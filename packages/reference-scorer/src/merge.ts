@@ -3,6 +3,7 @@
  * process would have written. Unit files are hard-linked (copied across file systems) and re-verified
  * against the shard manifests' checksums; the manifest is rebuilt by the same code as a single run's.
  */
+import { existsSync } from "node:fs";
 import { copyFile, link, mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { lockOutput, writeFileAtomic } from "@rho1/io";
@@ -67,10 +68,7 @@ async function mergeLocked(dirs: string[], out: string): Promise<ScoreManifest> 
     );
   }
   // Never overwrite a different finished store (re-running the same merge is fine).
-  if (
-    !dirs.some((d) => resolve(d) === resolve(out)) &&
-    (await Bun.file(join(out, "manifest.json")).exists())
-  ) {
+  if (!dirs.some((d) => resolve(d) === resolve(out)) && existsSync(join(out, "manifest.json"))) {
     const diff = specDifference(specOf(readManifest(out)), spec);
     if (diff)
       throw new ScoreError("store_mismatch", `--out holds another finished store (${diff})`, { file: out });

@@ -3,6 +3,9 @@
  * @rho1/transformer's CausalLM.tokenLosses. Both heavy packages are imported lazily so that `rho1 score
  * merge`, the store reader and tests with an injected scorer never load TensorFlow.js.
  */
+
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ScoreError } from "./errors.ts";
@@ -40,11 +43,11 @@ export async function hashModelDir(dir: string): Promise<string> {
   }
   if (!names.includes("config.json"))
     throw new ScoreError("missing_model", "model folder has no config.json", { file: dir });
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = createHash("sha256");
   for (const name of names) {
     hasher.update(`${name}\n`);
-    const reader = Bun.file(join(dir, name)).stream().getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) hasher.update(r.value);
+    for await (const chunk of createReadStream(join(dir, name)) as AsyncIterable<Buffer>)
+      hasher.update(chunk);
   }
   return hasher.digest("hex");
 }

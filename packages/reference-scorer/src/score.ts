@@ -6,6 +6,7 @@
  * nothing and duplicates nothing. `run.json` (the job's spec, written first) refuses a rerun with different
  * settings; `manifest.json` (written last, atomically) marks the store finished.
  */
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { lockOutput, removeStaleTemps, writeFileAtomic } from "@rho1/io";
@@ -117,7 +118,7 @@ function unitDone(
   seqLen: number,
   lossDtype: LossDtype,
 ): { documents: number; tokens: number } | null {
-  if (!Bun.file(path).size) return null;
+  if (!statSync(path, { throwIfNoEntry: false })?.size) return null;
   try {
     const unit = mapUnit(path);
     if (unit.layout.seqLen !== seqLen || unit.layout.lossDtype !== lossDtype) return null;
@@ -180,7 +181,7 @@ async function scoreLocked(options: ScoreCorpusOptions): Promise<ScoreManifest> 
   await mkdir(join(outDir, "units"), { recursive: true });
   const runPath = join(outDir, "run.json");
   const runJson = `${JSON.stringify({ spec, shard }, null, 2)}\n`;
-  if (await Bun.file(join(outDir, "manifest.json")).exists()) {
+  if (existsSync(join(outDir, "manifest.json"))) {
     const done = readManifest(outDir);
     const diff =
       specDifference(specOf(done), spec) ??
@@ -194,8 +195,8 @@ async function scoreLocked(options: ScoreCorpusOptions): Promise<ScoreManifest> 
     await rm(runPath, { force: true });
     return done;
   }
-  if (await Bun.file(runPath).exists()) {
-    const previous = await Bun.file(runPath).text();
+  if (existsSync(runPath)) {
+    const previous = readFileSync(runPath, "utf8");
     if (previous !== runJson) {
       const old = JSON.parse(previous) as { spec: ScoreSpec; shard: unknown };
       const diff = specDifference(old.spec, spec) ?? "shard";

@@ -7,11 +7,12 @@
  * scoring. Without it (stores on trusted storage) sizes are still checked at open, and each unit's layout and
  * losses on its first map, before its first row is returned.
  */
+import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ScoreError } from "./errors.ts";
 import { readManifest, type ScoreManifest } from "./manifest.ts";
-import { decodeUnitHeader, mapUnit, type UnitView } from "./unit-file.ts";
+import { decodeUnitHeader, float16ArrayClass, mapUnit, type UnitView } from "./unit-file.ts";
 
 export interface ScoredSequence {
   /** [seqLen] token ids (a view into the mapped file: read-only by contract). */
@@ -77,7 +78,7 @@ export class ScoreStore {
   verifyUnit(u: number): void {
     const entry = this.manifest.units[u];
     const path = join(this.dir, entry.path);
-    const hasher = new Bun.CryptoHasher("sha256");
+    const hasher = createHash("sha256");
     const fd = openSync(path, "r");
     let lossStart = 0;
     let lossEnd = 0;
@@ -102,7 +103,7 @@ export class ScoreStore {
         const to = Math.min(at + n, lossEnd);
         if (from < to) {
           const bytes = VERIFY_BUFFER.buffer.slice(from - at, to - at);
-          const values = f16 ? new Float16Array(bytes) : new Float32Array(bytes);
+          const values = f16 ? new (float16ArrayClass(path))(bytes) : new Float32Array(bytes);
           for (let i = 0; i < values.length; i++) {
             if (!Number.isFinite(values[i])) {
               const index = (from - lossStart) / (f16 ? 2 : 4) + i;

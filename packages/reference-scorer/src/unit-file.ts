@@ -13,6 +13,7 @@
  *       u32 lengths[S]                   real tokens of row s (a prefix; the rest is padding)
  *       u32 docs[D * 3]                  (row, position, token count) of each document
  */
+import { mapFile } from "@rho1/io";
 import { ScoreError } from "./errors.ts";
 import type { PackedUnit } from "./pack.ts";
 
@@ -50,6 +51,19 @@ export function unitLayout(
   return { seqLen, sequences, documents, lossDtype, idsOffset, lossOffset, lengthsOffset, docsOffset, bytes };
 }
 
+/** Float16Array: Bun and Node >= 24 have it; on older Node an f16 store is an error naming what is needed. */
+export function float16ArrayClass(file: string): typeof Float16Array {
+  const found = (globalThis as { Float16Array?: typeof Float16Array }).Float16Array;
+  if (found === undefined) {
+    throw new ScoreError(
+      "unsupported_runtime",
+      `f16 score stores need Float16Array (Bun, or Node >= 24; this is Node ${process.versions.node}); score with lossDtype "f32"`,
+      { file },
+    );
+  }
+  return found;
+}
+
 /** Serialises a scored unit. `loss` is [S * (seqLen-1)] float32; f16 rounds to nearest even. */
 export function encodeUnit(
   packed: PackedUnit,
@@ -66,7 +80,7 @@ export function encodeUnit(
   for (let i = 0; i < header.length; i++) view.setUint32(8 + 4 * i, header[i], true);
   new Int32Array(bytes.buffer, layout.idsOffset, packed.ids.length).set(packed.ids);
   if (lossDtype === "f32") new Float32Array(bytes.buffer, layout.lossOffset, loss.length).set(loss);
-  else new Float16Array(bytes.buffer, layout.lossOffset, loss.length).set(loss);
+  else new (float16ArrayClass("unit"))(bytes.buffer, layout.lossOffset, loss.length).set(loss);
   new Uint32Array(bytes.buffer, layout.lengthsOffset, packed.lengths.length).set(packed.lengths);
   new Uint32Array(bytes.buffer, layout.docsOffset, packed.docs.length).set(packed.docs);
   return bytes;
@@ -123,7 +137,7 @@ export function decodeUnit(bytes: Uint8Array, path: string): UnitView {
     loss:
       layout.lossDtype === "f32"
         ? new Float32Array(buffer, base + layout.lossOffset, lossLength)
-        : new Float16Array(buffer, base + layout.lossOffset, lossLength),
+        : new (float16ArrayClass(path))(buffer, base + layout.lossOffset, lossLength),
     lengths: new Uint32Array(buffer, base + layout.lengthsOffset, n),
     docs: new Uint32Array(buffer, base + layout.docsOffset, 3 * layout.documents),
   };
@@ -133,7 +147,7 @@ export function decodeUnit(bytes: Uint8Array, path: string): UnitView {
 export function mapUnit(path: string): UnitView {
   let bytes: Uint8Array;
   try {
-    bytes = Bun.mmap(path, { shared: false });
+    bytes = mapFile(path);
   } catch (error) {
     throw new ScoreError("corrupt_store", `cannot map unit file (${(error as Error).message})`, {
       file: path,
