@@ -3,8 +3,10 @@
  * storage, publishes every package there in dependency order (scripts/publish.ts), then, in empty folders outside
  * the repository, installs them with the README's own install lines and runs every fenced TypeScript block of
  * every package README: type-checked under a default `bun init` tsconfig, run under Bun, and under Node >= 20
- * (except packages that declare themselves Bun-only). Last, `npm install -g rho1` into a temporary prefix and
- * `rho1 generate` with no other file present. Verdaccio is stopped by its pid whatever happens.
+ * (except packages that declare themselves Bun-only). Then the selective-loss example on tfjs-core alone and text
+ * generation with @rho1/transformer, each under Bun and Node with the same output. Last, `npm install -g rho1` into
+ * a temporary prefix and `rho1 generate` with no other file present, under Bun, under Node, and by its launcher
+ * with no bun on PATH. Verdaccio is stopped by its pid whatever happens.
  *
  *   bun run build && bun scripts/registry-check.ts [--keep] [--junit FILE]
  *
@@ -18,7 +20,9 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
@@ -223,28 +227,36 @@ async function main(): Promise<number> {
     writeFileSync(env.npm_config_userconfig, "");
     const transpiler = new Bun.Transpiler({ loader: "ts" });
 
-    // Each package alone in an empty project, from the registry: its manifest must bring everything it imports.
-    record("every package installs alone from the registry and imports", () => {
-      const names = workspacePackages().map((p) => p.json.name);
-      for (const name of names) {
-        const alone = join(work, "alone", name.replace("/", "+"));
-        mkdirSync(alone, { recursive: true });
-        writeFileSync(
-          join(alone, "package.json"),
-          JSON.stringify({ name: "alone", private: true, type: "module" }),
-        );
-        must(["bun", "add", name], alone, env);
-        const probe = `const m = await import(${JSON.stringify(name)}); if (Object.keys(m).length === 0) process.exit(1);`;
-        must(["bun", "-e", probe], alone, env);
-      }
-      return `${names.length} packages`;
-    });
-
     const nodeCapable = new Map(
       workspacePackages().map((p) => [
         p.json.name,
         Boolean((p.json.engines as Record<string, string>)?.node),
       ]),
+    );
+    // Each package alone in an empty project, from the registry: its manifest must bring everything it imports.
+    record(
+      "every package installs alone from the registry and imports (Bun, and Node where engines.node)",
+      () => {
+        const names = workspacePackages().map((p) => p.json.name);
+        const bunOnly: string[] = [];
+        for (const name of names) {
+          const alone = join(work, "alone", name.replace("/", "+"));
+          mkdirSync(alone, { recursive: true });
+          writeFileSync(
+            join(alone, "package.json"),
+            JSON.stringify({ name: "alone", private: true, type: "module" }),
+          );
+          must(["bun", "add", name], alone, env);
+          // Side-effect-only packages (@rho1/tfjs-gradients) export nothing; the import itself must succeed.
+          const probe = `await import(${JSON.stringify(name)});`;
+          must(["bun", "-e", probe], alone, env);
+          if (nodeCapable.get(name)) {
+            writeFileSync(join(alone, "probe.mjs"), probe);
+            must(["node", "probe.mjs"], alone, env);
+          } else bunOnly.push(name);
+        }
+        return `${names.length} packages under Bun, ${names.length - bunOnly.length} under Node too (Bun-only: ${bunOnly.join(", ")})`;
+      },
     );
     for (const pkg of workspacePackages()) {
       const readme = join(pkg.path, "README.md");
@@ -291,7 +303,7 @@ async function main(): Promise<number> {
     }
 
     record(
-      "selective-loss with tfjs-core + tfjs-backend-cpu only (the smaller install), Bun and Node",
+      "selective-loss README example with tfjs-core + tfjs-backend-cpu only (the smaller install): Bun and Node agree",
       () => {
         const app = join(work, "apps", "selective-loss-core");
         mkdirSync(app, { recursive: true });
@@ -301,38 +313,54 @@ async function main(): Promise<number> {
           app,
           env,
         );
-        // The README's training example with the core imports it names for Bun (gradients from tfjs-core's dist).
+        // The README's training example with the core imports it names (@rho1/selective-loss registers tfjs-core's
+        // gradients itself, under Node too).
         const readme = readFileSync(join(ROOT, "packages/selective-loss/README.md"), "utf8");
         const example = typescriptBlocks(readme).at(-1) as string;
         const coreImports = [
           'import "@tensorflow/tfjs-backend-cpu";',
-          'import "@tensorflow/tfjs-core/dist/register_all_gradients";',
           'import * as tf from "@tensorflow/tfjs-core";',
-        ].join("\n");
-        const training = example.replace(/^import \* as tf from "@tensorflow\/tfjs";.*$/m, coreImports);
+        ];
+        const training = example.replace(
+          /^import \* as tf from "@tensorflow\/tfjs";.*$/m,
+          coreImports.join("\n"),
+        );
         if (training === example) throw new Error("the README example no longer imports @tensorflow/tfjs");
         writeFileSync(join(app, "train.ts"), training);
-        const trained = must(["bun", "train.ts"], app, env);
-        // Node: selection and loss values (no gradients: tfjs-core's gradient registry is not loadable by Node's ESM).
-        const forward = `import "@tensorflow/tfjs-backend-cpu";
-import * as tf from "@tensorflow/tfjs-core";
-import { selectiveLoss, tokenLosses } from "@rho1/selective-loss";
-await tf.setBackend("cpu");
-const ids = tf.tensor2d([[1, 2, 3, 4]], undefined, "int32");
-const logits = tf.randomNormal([1, 4, 8], 0, 1, "float32", 1);
-const { ce, valid } = tokenLosses(logits, ids);
-const slm = selectiveLoss({ ce, valid, refLoss: tf.zeros([1, 3]), ratio: 0.6 });
-console.log(JSON.stringify({ loss: slm.loss.dataSync()[0], selected: slm.stats.nSelected, valid: slm.stats.nValid }));
-`;
-        writeFileSync(join(app, "forward.mjs"), forward);
-        const node = JSON.parse(must(["node", "forward.mjs"], app, env).trim().split("\n").at(-1) as string);
-        if (!(node.selected === 1 && node.valid === 3 && node.loss > 0))
-          throw new Error(`node: ${JSON.stringify(node)}`);
-        return `bun: ${trained.trim().split("\n").at(-1)}; node: ${JSON.stringify(node)}`;
+        writeFileSync(join(app, "train.mjs"), transpiler.transformSync(training));
+        const underBun = must(["bun", "train.ts"], app, env).trim();
+        const underNode = must(["node", "train.mjs"], app, env).trim();
+        if (underBun.split("\n").length !== 3) throw new Error(`bun: expected 3 steps, got:\n${underBun}`);
+        if (underNode !== underBun)
+          throw new Error(`node and bun differ:\nnode:\n${underNode}\nbun:\n${underBun}`);
+        return `bun = node: ${underBun.split("\n").at(-1)}`;
       },
     );
 
-    record("npm install -g rho1; rho1 generate in an empty folder", () => {
+    record("@rho1/transformer + @rho1/model-stories260k generate the same text under Bun and Node", () => {
+      const app = join(work, "apps", "transformer-generate");
+      mkdirSync(app, { recursive: true });
+      must(["bun", "init", "-y"], app, env);
+      must(["bun", "add", "@rho1/transformer", "@rho1/tokenizer", "@rho1/model-stories260k"], app, env);
+      const code = `import { STORIES260K_DIR } from "@rho1/model-stories260k";
+import { loadTokenizer } from "@rho1/tokenizer";
+import { CausalLM, setupBackend } from "@rho1/transformer";
+await setupBackend();
+const tokenizer = await loadTokenizer(STORIES260K_DIR);
+const model = await CausalLM.load(STORIES260K_DIR);
+const [out] = model.generate([tokenizer.encode("Once upon a time")], { maxNewTokens: 24 });
+console.log(tokenizer.decode(out?.ids ?? [], { skipSpecialTokens: true }));
+`;
+      writeFileSync(join(app, "generate.mjs"), code);
+      const underBun = must(["bun", "generate.mjs"], app, env).trim();
+      const underNode = must(["node", "generate.mjs"], app, env).trim();
+      if (underBun.length < 40) throw new Error(`bun generated too little: ${JSON.stringify(underBun)}`);
+      if (underNode !== underBun)
+        throw new Error(`node and bun differ: ${JSON.stringify(underNode)} vs ${JSON.stringify(underBun)}`);
+      return JSON.stringify(underNode.slice(0, 80));
+    });
+
+    record("npm install -g rho1; rho1 generate in an empty folder, under Bun and Node", () => {
       const prefix = join(work, "global");
       must(["npm", "install", "-g", "--prefix", prefix, "--no-audit", "--no-fund", "rho1"], work, env);
       const empty = join(work, "empty");
@@ -345,7 +373,27 @@ console.log(JSON.stringify({ loss: slm.loss.dataSync()[0], selected: slm.stats.n
       if (!out.startsWith("Once upon a time")) throw new Error(`unexpected output: ${out}`);
       if (readdirSync(empty).length > 0)
         throw new Error(`rho1 generate wrote files: ${readdirSync(empty).join(", ")}`);
-      return JSON.stringify(out.trim().slice(0, 80));
+      // The same command under Node: run by node explicitly, then by its launcher with no bun on PATH.
+      const args = ["generate", "--prompt", "Once upon a time", "--max-new-tokens", "24"];
+      const byNode = sh(["node", join(prefix, "bin", "rho1"), ...args], empty, env);
+      const nodeOnly = join(work, "node-only-path");
+      mkdirSync(nodeOnly);
+      symlinkSync(realpathSync(Bun.which("node") as string), join(nodeOnly, "node"));
+      const noBun = sh([join(prefix, "bin", "rho1"), ...args], empty, { ...env, PATH: nodeOnly });
+      for (const [how, run] of [
+        ["node bin/rho1", byNode],
+        ["bin/rho1 without bun on PATH", noBun],
+      ] as const) {
+        if (run.code !== 0) throw new Error(`${how} exited ${run.code}:\n${run.err}${run.out}`);
+        if (run.out !== out)
+          throw new Error(`${how}: ${JSON.stringify(run.out)}, under bun ${JSON.stringify(out)}`);
+        const notices = run.err.split("\n").filter((l) => l.startsWith("rho1: native kernels off"));
+        if (notices.length !== 1 || !notices[0]?.includes("needs Bun"))
+          throw new Error(`${how}: expected one notice that tfjs-native needs Bun, stderr:\n${run.err}`);
+      }
+      if (readdirSync(empty).length > 0)
+        throw new Error(`rho1 generate wrote files: ${readdirSync(empty).join(", ")}`);
+      return `bun = node = node without bun on PATH: ${JSON.stringify(out.trim().slice(0, 80))}`;
     });
   } finally {
     verdaccio.kill("SIGTERM");
