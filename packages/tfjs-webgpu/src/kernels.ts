@@ -11,11 +11,17 @@ import { ops, type RopeScaling } from "@rho1/transformer";
 import type { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import * as tf from "@tensorflow/tfjs-core";
-import { f32, flatGroups, i32, type ProgramSpec, run, sizeOf, view } from "./program.ts";
+import { f32, flatGroups, i32, type ProgramSpec, run, sizeOf, type Uniform, view } from "./program.ts";
 
 const K = ops;
 type Inputs = Record<string, TensorInfo>;
 type Fn = (inputs: Inputs, backend: WebGPUBackend, attrs: NamedAttrMap) => TensorInfo | TensorInfo[];
+
+/** The kernels below, each registered under its contract name where it is defined. */
+const kernelTable: [string, Fn][] = [];
+function kernel(name: string, fn: Fn): void {
+  kernelTable.push([name, fn]);
+}
 
 /** Bad shapes or dtypes reaching a WebGPU kernel. */
 export class WebGPUKernelError extends Error {
@@ -46,6 +52,29 @@ const ROW = 128;
 /** Frees intermediate results (the backend defers buffer reuse until submitted work is done). */
 function free(backend: WebGPUBackend, ...ts: TensorInfo[]): void {
   for (const t of ts) backend.disposeData(t.dataId);
+}
+
+/** A scalar uniform of `runFlat`. */
+const int = (v: number): Uniform => ({ type: "int32", data: [v] });
+const float = (v: number): Uniform => ({ type: "float32", data: [v] });
+
+/**
+ * Runs a flat program over `n` outputs: `body` assigns `result[index]`, reading each of `inputs` under its key (its
+ * WGSL name) and each of `uniforms` as `uniforms.<key>`.
+ */
+function runFlat(
+  backend: WebGPUBackend,
+  key: string,
+  n: number,
+  body: string,
+  inputs: Record<string, TensorInfo>,
+  uniforms: Record<string, Uniform> = {},
+): TensorInfo {
+  const declared = Object.entries(uniforms)
+    .map(([name, u]) => `${name} : ${u.type === "int32" ? "i32" : "f32"},`)
+    .join(" ");
+  const spec = flat(key, Object.keys(inputs), n, body, declared || undefined);
+  return run(backend, spec, Object.values(inputs), Object.values(uniforms));
 }
 
 /** Flat elementwise program over `n` outputs; `body` assigns `result[index]`. */
@@ -79,14 +108,15 @@ function workgroupReduce(value: string, combine: (a: string, b: string) => strin
 }
 
 /**
- * One workgroup per row of a [rows, cols] input: `term` (an f32 expression of `j`, the column, and `base`, the row's
- * first element) is summed over the row; `finish` writes `result[row]` from `total`.
+ * One workgroup of ROW lanes per output row: `width` is the row length (`let`-bound under `widthName`), `base` the
+ * row's first element, `lane` this lane; `body` computes, then lane 0 of each real row runs `finish`.
  */
-function rowSum(
+function workgroupPerRow(
   key: string,
   inputs: string[],
   rows: number,
-  term: string,
+  width: { name: string; expr: string },
+  body: string,
   finish: string,
   uniforms?: string,
 ): ProgramSpec {
@@ -102,18 +132,41 @@ function rowSum(
       fn main(index: i32) {
         let lane = i32(localIndex);
         let rows = uniforms.outShape;
-        let cols = uniforms.cols;
+        let ${width.name} = ${width.expr};
         let row = min(index / ${ROW}, rows - 1);
-        let base = row * cols;
-        var s = 0.0;
-        for (var j = lane; j < cols; j += ${ROW}) { s += ${term}; }
-        ${workgroupReduce("s", (a, b) => `${a} + ${b}`)}
+        let base = row * ${width.name};
+        ${body}
         if (lane == 0 && index / ${ROW} < rows) {
-          let total = partial[0];
           ${finish}
         }
       }`,
   };
+}
+
+/**
+ * One workgroup per row of a [rows, cols] input: `term` (an f32 expression of `j`, the column, and `base`, the row's
+ * first element) is summed over the row; `finish` writes `result[row]` from `total`.
+ */
+function rowSum(
+  key: string,
+  inputs: string[],
+  rows: number,
+  term: string,
+  finish: string,
+  uniforms?: string,
+): ProgramSpec {
+  return workgroupPerRow(
+    key,
+    inputs,
+    rows,
+    { name: "cols", expr: "uniforms.cols" },
+    `var s = 0.0;
+        for (var j = lane; j < cols; j += ${ROW}) { s += ${term}; }
+        ${workgroupReduce("s", (a, b) => `${a} + ${b}`)}`,
+    `let total = partial[0];
+          ${finish}`,
+    uniforms,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -137,31 +190,37 @@ function rmsInverse(
   return run(backend, spec, [view(x, [rows, cols])], [...i32(cols), ...f32(eps)]);
 }
 
-const rmsNorm: Fn = ({ x, weight }, backend, attrs) => {
+/** What the forward and the gradient share: x as [rows, cols] over its last axis, and r per row. */
+function rmsRows(
+  backend: WebGPUBackend,
+  x: TensorInfo,
+  weight: TensorInfo,
+  name: string,
+  attrs: NamedAttrMap,
+) {
   const cols = x.shape[x.shape.length - 1];
-  expectShape(K.RMS_NORM, "weight", weight, [cols]);
+  expectShape(name, "weight", weight, [cols]);
   const rows = sizeOf(x.shape) / cols;
   const r = rmsInverse(backend, x, rows, cols, attrs.eps as number);
-  const y = run(
-    backend,
-    flat(
-      "rms_y",
-      ["X", "R", "W"],
-      rows * cols,
-      "result[index] = X[index] * R[index / uniforms.cols] * W[index % uniforms.cols];",
-      "cols : i32,",
-    ),
-    [view(x, [rows * cols]), r, weight],
-    i32(cols),
+  /** One invocation per element of [rows·cols], with `cols` as a uniform. */
+  const perElement = (key: string, body: string, inputs: Record<string, TensorInfo>) =>
+    runFlat(backend, key, rows * cols, body, inputs, { cols: int(cols) });
+  return { cols, rows, r, perElement };
+}
+
+kernel(K.RMS_NORM, ({ x, weight }, backend, attrs) => {
+  const { cols, rows, r, perElement } = rmsRows(backend, x, weight, K.RMS_NORM, attrs);
+  const y = perElement(
+    "rms_y",
+    "result[index] = X[index] * R[index / uniforms.cols] * W[index % uniforms.cols];",
+    { X: view(x, [rows * cols]), R: r, W: weight },
   );
   free(backend, r);
   return view(y, x.shape);
-};
+});
 
-const rmsNormGrad: Fn = ({ dy, x, weight }, backend, attrs) => {
-  const cols = x.shape[x.shape.length - 1];
-  const rows = sizeOf(x.shape) / cols;
-  const r = rmsInverse(backend, x, rows, cols, attrs.eps as number);
+kernel(K.RMS_NORM_GRAD, ({ dy, x, weight }, backend, attrs) => {
+  const { cols, rows, r, perElement } = rmsRows(backend, x, weight, K.RMS_NORM_GRAD, attrs);
   // s[row] = Σ_k dy·w·x; dx = r·w·dy − x · r³ · s / H.
   const s = run(
     backend,
@@ -176,41 +235,30 @@ const rmsNormGrad: Fn = ({ dy, x, weight }, backend, attrs) => {
     [view(dy, [rows, cols]), view(x, [rows, cols]), weight],
     i32(cols),
   );
-  const dx = run(
-    backend,
-    flat(
-      "rms_dx",
-      ["DY", "X", "W", "R", "S"],
-      rows * cols,
-      `let row = index / uniforms.cols;
+  const dx = perElement(
+    "rms_dx",
+    `let row = index / uniforms.cols;
        let r = R[row];
        result[index] = r * W[index % uniforms.cols] * DY[index] - X[index] * r * r * r * S[row] / f32(uniforms.cols);`,
-      "cols : i32,",
-    ),
-    [view(dy, [rows * cols]), view(x, [rows * cols]), weight, r, s],
-    i32(cols),
+    { DY: view(dy, [rows * cols]), X: view(x, [rows * cols]), W: weight, R: r, S: s },
   );
   // dw[j] = Σ_rows dy·x·r: one invocation per column, reading down the rows (adjacent invocations, adjacent columns).
-  const dw = run(
+  const dw = runFlat(
     backend,
-    flat(
-      "rms_dw",
-      ["DY", "X", "R"],
-      cols,
-      `var s = 0.0;
+    "rms_dw",
+    cols,
+    `var s = 0.0;
        for (var row = 0; row < uniforms.rows; row++) {
          let at = row * uniforms.outShape + index;
          s += DY[at] * X[at] * R[row];
        }
        result[index] = s;`,
-      "rows : i32,",
-    ),
-    [view(dy, [rows * cols]), view(x, [rows * cols]), r],
-    i32(rows),
+    { DY: view(dy, [rows * cols]), X: view(x, [rows * cols]), R: r },
+    { rows: int(rows) },
   );
   free(backend, r, s);
   return [view(dx, x.shape), dw];
-};
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // RoPE (rotate_half): y = x·cos + rotate_half(x)·sin; the gradient is the same with −sin.
@@ -246,13 +294,11 @@ function rotate(
   );
   // The angle p·f is rounded to f32 as in PyTorch; it is reduced modulo 2π with 2π split in two (6.28125 is exact
   // in 9 bits) so that cos/sin see an argument in [−π, π], where GPU implementations are accurate.
-  const y = run(
+  const y = runFlat(
     backend,
-    flat(
-      `rope${sign}`,
-      ["X", "P", "F"],
-      b * t * heads * d,
-      `let d = uniforms.d;
+    `rope${sign}`,
+    b * t * heads * d,
+    `let d = uniforms.d;
        let half = d / 2;
        let c = index % d;
        let i = c % half;
@@ -265,19 +311,17 @@ function rotate(
        var rotated: f32;
        if (c < half) { rotated = -X[index + half]; } else { rotated = X[index - half]; }
        result[index] = X[index] * cs + rotated * sn;`,
-      "d : i32, heads : i32,",
-    ),
-    [view(x, [sizeOf(x.shape)]), view(positions, [b * t]), inv],
-    i32(d, heads),
+    { X: view(x, [sizeOf(x.shape)]), P: view(positions, [b * t]), F: inv },
+    { d: int(d), heads: int(heads) },
   );
   free(backend, inv);
   return view(y, x.shape);
 }
 
-const rope: Fn = ({ x, positions }, backend, attrs) => rotate(backend, x, positions, attrs, 1, K.ROPE);
-const ropeGrad: Fn = ({ dy, positions }, backend, attrs) => [
+kernel(K.ROPE, ({ x, positions }, backend, attrs) => rotate(backend, x, positions, attrs, 1, K.ROPE));
+kernel(K.ROPE_GRAD, ({ dy, positions }, backend, attrs) => [
   rotate(backend, dy, positions, attrs, -1, K.ROPE_GRAD),
-];
+]);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Causal GQA attention, flash-style: a workgroup takes QB query rows of one (batch, head) and walks the keys in
@@ -496,13 +540,13 @@ function attentionUniforms(attrs: NamedAttrMap) {
   return [...f32(attrs.scale as number), ...i32(attrs.queryOffset as number)];
 }
 
-const attention: Fn = (inputs, backend, attrs) => {
+kernel(K.ATTENTION, (inputs, backend, attrs) => {
   const dims = attnDims(K.ATTENTION, inputs);
   const { q, k, v, keyMask } = inputs;
   return run(backend, attentionWalk("out", dims), [q, k, v, keyMask], attentionUniforms(attrs));
-};
+});
 
-const attentionGrad: Fn = (inputs, backend, attrs) => {
+kernel(K.ATTENTION_GRAD, (inputs, backend, attrs) => {
   const dims = attnDims(K.ATTENTION_GRAD, inputs);
   const { dy, q, k, v, keyMask } = inputs;
   expectShape(K.ATTENTION_GRAD, "dy", dy, q.shape);
@@ -513,17 +557,14 @@ const attentionGrad: Fn = (inputs, backend, attrs) => {
   const { b, tq, nh, d } = dims;
   const rows = b * tq * nh;
   // dd[b, i, h] = Σ_e dO·O (the softmax gradient's row term).
-  const dd = run(
+  const dd = runFlat(
     backend,
-    flat(
-      `attn_dd_${d}`,
-      ["DO", "O"],
-      rows,
-      `var s = 0.0;
+    `attn_dd_${d}`,
+    rows,
+    `var s = 0.0;
        for (var e = 0; e < ${d}; e++) { s += DO[index * ${d} + e] * O[index * ${d} + e]; }
        result[index] = s;`,
-    ),
-    [view(dy, [rows * d]), view(out, [rows * d])],
+    { DO: view(dy, [rows * d]), O: view(out, [rows * d]) },
   );
   const all = [...base, dy, lse, dd];
   const dq = run(backend, attentionWalk("dq", dims), all, u);
@@ -531,86 +572,65 @@ const attentionGrad: Fn = (inputs, backend, attrs) => {
   const dv = run(backend, attentionKeyPass("dv", dims), all.slice(0, 6), u);
   free(backend, out, lse, dd);
   return [dq, dk, dv];
-};
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // SwiGLU: silu(g)·u.
 
-const swiglu: Fn = ({ gate, up }, backend) => {
+kernel(K.SWIGLU, ({ gate, up }, backend) => {
   expectShape(K.SWIGLU, "up", up, gate.shape);
   const n = sizeOf(gate.shape);
-  const y = run(
+  const y = runFlat(
     backend,
-    flat(
-      "swiglu",
-      ["G", "U"],
-      n,
-      "let g = G[index]; result[index] = g * (1.0 / (1.0 + exp(-g))) * U[index];",
-    ),
-    [view(gate, [n]), view(up, [n])],
+    "swiglu",
+    n,
+    "let g = G[index]; result[index] = g * (1.0 / (1.0 + exp(-g))) * U[index];",
+    { G: view(gate, [n]), U: view(up, [n]) },
   );
   return view(y, gate.shape);
-};
+});
 
-const swigluGrad: Fn = ({ dy, gate, up }, backend) => {
+kernel(K.SWIGLU_GRAD, ({ dy, gate, up }, backend) => {
   const n = sizeOf(gate.shape);
-  const ins = [view(dy, [n]), view(gate, [n]), view(up, [n])];
-  const dg = run(
+  const ins = { DY: view(dy, [n]), G: view(gate, [n]), U: view(up, [n]) };
+  const dg = runFlat(
     backend,
-    flat(
-      "swiglu_dg",
-      ["DY", "G", "U"],
-      n,
-      "let g = G[index]; let s = 1.0 / (1.0 + exp(-g)); result[index] = DY[index] * U[index] * s * (1.0 + g * (1.0 - s));",
-    ),
+    "swiglu_dg",
+    n,
+    "let g = G[index]; let s = 1.0 / (1.0 + exp(-g)); result[index] = DY[index] * U[index] * s * (1.0 + g * (1.0 - s));",
     ins,
   );
-  const du = run(
+  const du = runFlat(
     backend,
-    flat(
-      "swiglu_du",
-      ["DY", "G"],
-      n,
-      "let g = G[index]; result[index] = DY[index] * g * (1.0 / (1.0 + exp(-g)));",
-    ),
-    ins.slice(0, 2),
+    "swiglu_du",
+    n,
+    "let g = G[index]; result[index] = DY[index] * g * (1.0 / (1.0 + exp(-g)));",
+    { DY: ins.DY, G: ins.G },
   );
   return [view(dg, gate.shape), view(du, gate.shape)];
-};
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // Cross-entropy over the vocabulary: one workgroup per row (max, then Σexp); the gradient recomputes the row's
 // log-sum-exp instead of keeping an N×V softmax.
 
 function logSumExp(key: string, inputs: string[], rows: number, finish: string): ProgramSpec {
-  return {
+  return workgroupPerRow(
     key,
     inputs,
-    outputShape: [rows],
-    workgroups: rows,
-    workgroupSize: ROW,
-    code: `
-      var<workgroup> partial: array<f32, ${ROW}>;
-      fn main(index: i32) {
-        let lane = i32(localIndex);
-        let rows = uniforms.outShape;
-        let V = uniforms.xShape.y;
-        let row = min(index / ${ROW}, rows - 1);
-        let base = row * V;
-        var m = -3.0e38;
+    rows,
+    { name: "V", expr: "uniforms.xShape.y" },
+    `var m = -3.0e38;
         for (var j = lane; j < V; j += ${ROW}) { m = max(m, X[base + j]); }
         ${workgroupReduce("m", (a, b) => `max(${a}, ${b})`)}
         let mx = partial[0];
         workgroupBarrier();
         var s = 0.0;
         for (var j = lane; j < V; j += ${ROW}) { s += exp(X[base + j] - mx); }
-        ${workgroupReduce("s", (a, b) => `${a} + ${b}`)}
-        if (lane == 0 && index / ${ROW} < rows) {
-          let lse = log(partial[0]);
-          ${finish}
-        }
-      }`,
-  };
+        ${workgroupReduce("s", (a, b) => `${a} + ${b}`)}`,
+    `let lse = log(partial[0]);
+          ${finish}`,
+  );
 }
 
 function ceShapes(name: string, logits: TensorInfo, labels: TensorInfo): [number, number] {
@@ -621,7 +641,7 @@ function ceShapes(name: string, logits: TensorInfo, labels: TensorInfo): [number
   return [n, vocab];
 }
 
-const crossEntropy: Fn = ({ logits, labels }, backend) => {
+kernel(K.CROSS_ENTROPY, ({ logits, labels }, backend) => {
   const [n] = ceShapes(K.CROSS_ENTROPY, logits, labels);
   // ce = log Σ exp(x − max) − (x[label] − max), as the composite; 0 for a label outside [0, V).
   return run(
@@ -635,58 +655,50 @@ const crossEntropy: Fn = ({ logits, labels }, backend) => {
     ),
     [logits, labels],
   );
-};
+});
 
-const crossEntropyGrad: Fn = ({ dy, logits, labels }, backend) => {
+kernel(K.CROSS_ENTROPY_GRAD, ({ dy, logits, labels }, backend) => {
   const [n, vocab] = ceShapes(K.CROSS_ENTROPY_GRAD, logits, labels);
   expectShape(K.CROSS_ENTROPY_GRAD, "dy", dy, [n]);
   const lse = run(backend, logSumExp("ce_lse", ["X"], n, "result[row] = mx + lse;"), [logits]);
-  const g = run(
+  const g = runFlat(
     backend,
-    flat(
-      "ce_grad",
-      ["X", "Y", "DY", "LSE"],
-      n * vocab,
-      `let row = index / uniforms.vocab;
+    "ce_grad",
+    n * vocab,
+    `let row = index / uniforms.vocab;
        let c = index % uniforms.vocab;
        let y = Y[row];
        let p = exp(X[index] - LSE[row]) - select(0.0, 1.0, c == y);
        result[index] = select(0.0, p * DY[row], y >= 0 && y < uniforms.vocab);`,
-      "vocab : i32,",
-    ),
-    [view(logits, [n * vocab]), labels, dy, lse],
-    i32(vocab),
+    { X: view(logits, [n * vocab]), Y: labels, DY: dy, LSE: lse },
+    { vocab: int(vocab) },
   );
   free(backend, lse);
   return [view(g, [n, vocab])];
-};
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // Embedding: a gather, and its gradient as an unsorted segment sum (tfjs-webgpu's atomic scatter-add).
 
-const embedding: Fn = ({ table, ids }, backend) => {
+kernel(K.EMBEDDING, ({ table, ids }, backend) => {
   if (table.shape.length !== 2)
     throw new WebGPUKernelError(K.EMBEDDING, "table", "[V, H]", `[${table.shape}]`);
   expectDtype(K.EMBEDDING, "ids", ids, "int32");
   const [vocab, hidden] = table.shape;
   const n = sizeOf(ids.shape);
-  const y = run(
+  const y = runFlat(
     backend,
-    flat(
-      "embed",
-      ["T", "I"],
-      n * hidden,
-      `let id = clamp(I[index / uniforms.hidden], 0, uniforms.vocab - 1);
+    "embed",
+    n * hidden,
+    `let id = clamp(I[index / uniforms.hidden], 0, uniforms.vocab - 1);
        result[index] = T[id * uniforms.hidden + index % uniforms.hidden];`,
-      "hidden : i32, vocab : i32,",
-    ),
-    [view(table, [vocab * hidden]), view(ids, [n])],
-    i32(hidden, vocab),
+    { T: view(table, [vocab * hidden]), I: view(ids, [n]) },
+    { hidden: int(hidden), vocab: int(vocab) },
   );
   return view(y, [...ids.shape, hidden]);
-};
+});
 
-const embeddingGrad: Fn = ({ dy, ids }, backend, attrs) => {
+kernel(K.EMBEDDING_GRAD, ({ dy, ids }, backend, attrs) => {
   const vocabSize = attrs.vocabSize as number;
   const hidden = dy.shape[dy.shape.length - 1];
   const n = sizeOf(ids.shape);
@@ -698,12 +710,12 @@ const embeddingGrad: Fn = ({ dy, ids }, backend, attrs) => {
     attrs: { numSegments: vocabSize },
   }) as TensorInfo;
   return [g];
-};
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // AdamW (PyTorch's single-tensor path), in the composite's operation order (packages/train/src/adamw.ts).
 
-const adamw: Fn = ({ param, grad, m, v }, backend, attrs) => {
+kernel(K.ADAMW, ({ param, grad, m, v }, backend, attrs) => {
   const { lr, beta1, beta2, eps, weightDecay, step } = attrs as Record<string, number>;
   const n = sizeOf(param.shape);
   for (const [field, t] of [
@@ -713,67 +725,39 @@ const adamw: Fn = ({ param, grad, m, v }, backend, attrs) => {
   ] as const)
     expectShape(K.ADAMW, field, t, param.shape);
   const flatView = (t: TensorInfo) => view(t, [n]);
-  const m2 = run(
+  const m2 = runFlat(
     backend,
-    flat(
-      "adamw_m",
-      ["M", "G"],
-      n,
-      "result[index] = M[index] + (G[index] - M[index]) * uniforms.c;",
-      "c : f32,",
-    ),
-    [flatView(m), flatView(grad)],
-    f32(1 - beta1),
+    "adamw_m",
+    n,
+    "result[index] = M[index] + (G[index] - M[index]) * uniforms.c;",
+    { M: flatView(m), G: flatView(grad) },
+    { c: float(1 - beta1) },
   );
-  const v2 = run(
+  const v2 = runFlat(
     backend,
-    flat(
-      "adamw_v",
-      ["V", "G"],
-      n,
-      "let g = G[index]; result[index] = V[index] * uniforms.b2 + g * g * uniforms.c;",
-      "b2 : f32, c : f32,",
-    ),
-    [flatView(v), flatView(grad)],
-    f32(beta2, 1 - beta2),
+    "adamw_v",
+    n,
+    "let g = G[index]; result[index] = V[index] * uniforms.b2 + g * g * uniforms.c;",
+    { V: flatView(v), G: flatView(grad) },
+    { b2: float(beta2), c: float(1 - beta2) },
   );
   const bc1 = 1 - beta1 ** step;
   const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
-  const p2 = run(
+  const p2 = runFlat(
     backend,
-    flat(
-      "adamw_p",
-      ["P", "M2", "V2"],
-      n,
-      `let denom = sqrt(V2[index]) / uniforms.bc2 + uniforms.eps;
+    "adamw_p",
+    n,
+    `let denom = sqrt(V2[index]) / uniforms.bc2 + uniforms.eps;
        result[index] = P[index] * uniforms.decay + (M2[index] / denom) * uniforms.stepSize;`,
-      "decay : f32, bc2 : f32, eps : f32, stepSize : f32,",
-    ),
-    [flatView(param), m2, v2],
-    f32(1 - lr * weightDecay, bc2Sqrt, eps, -lr / bc1),
+    { P: flatView(param), M2: m2, V2: v2 },
+    { decay: float(1 - lr * weightDecay), bc2: float(bc2Sqrt), eps: float(eps), stepSize: float(-lr / bc1) },
   );
   return [view(p2, param.shape), view(m2, param.shape), view(v2, param.shape)];
-};
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const table: [string, Fn][] = [
-  [K.RMS_NORM, rmsNorm],
-  [K.RMS_NORM_GRAD, rmsNormGrad],
-  [K.ROPE, rope],
-  [K.ROPE_GRAD, ropeGrad],
-  [K.ATTENTION, attention],
-  [K.ATTENTION_GRAD, attentionGrad],
-  [K.SWIGLU, swiglu],
-  [K.SWIGLU_GRAD, swigluGrad],
-  [K.CROSS_ENTROPY, crossEntropy],
-  [K.CROSS_ENTROPY_GRAD, crossEntropyGrad],
-  [K.EMBEDDING, embedding],
-  [K.EMBEDDING_GRAD, embeddingGrad],
-  [K.ADAMW, adamw],
-];
-
-export const webgpuKernels: KernelConfig[] = table.map(([kernelName, fn]) => ({
+export const webgpuKernels: KernelConfig[] = kernelTable.map(([kernelName, fn]) => ({
   kernelName,
   backendName: "webgpu",
   kernelFunc: ({ inputs, backend, attrs }) => fn(inputs as Inputs, backend as WebGPUBackend, attrs ?? {}),
