@@ -35,8 +35,7 @@ static void rmsnorm_fwd_task(void *p, int64_t begin, int64_t end) {
 
 RHO1_EXPORT void rho1_rmsnorm_fwd(const float *x, const float *w, float *y, int64_t rows, int h, float eps) {
   norm_ctx c = {.x = x, .w = w, .y = y, .rows = rows, .h = h, .eps = eps};
-  int64_t grain = 16384 / (h > 0 ? h : 1);
-  rho1_parallel_for(rows, grain > 0 ? grain : 1, rmsnorm_fwd_task, &c);
+  rho1_parallel_rows(rows, h, 16384, rmsnorm_fwd_task, &c);
 }
 
 /* dx_k = r·w_k·dy_k − r³·x_k/H · Σ_h dy_h·w_h·x_h ;  dw_h = Σ_rows dy_h·x_h·r. */

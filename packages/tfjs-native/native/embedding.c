@@ -23,8 +23,7 @@ static void gather_task(void *p, int64_t begin, int64_t end) {
 
 RHO1_EXPORT void rho1_embedding_fwd(const float *table, const int32_t *ids, float *out, int64_t n, int64_t v, int64_t h) {
   emb_ctx c = {.src = table, .ids = ids, .dst = out, .n = n, .v = v, .h = h};
-  int64_t grain = 65536 / (h > 0 ? h : 1);
-  rho1_parallel_for(n, grain > 0 ? grain : 1, gather_task, &c);
+  rho1_parallel_rows(n, h, 65536, gather_task, &c);
 }
 
 static void scatter_task(void *p, int64_t begin, int64_t end) {

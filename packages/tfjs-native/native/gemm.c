@@ -63,70 +63,54 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c, in
 }
 
 #ifdef RHO1_X86
-/* ---- AVX-512, 12×32: 24 zmm accumulators, 2 for the B row, broadcasts folded into the FMAs ---------------------- */
+/* ---- AVX-512 12×32 (24 zmm accumulators) and AVX2+FMA 6×16 (12 ymm accumulators) --------------------------------
+ * One kernel written once for both widths: MR rows × two vectors of B per K step, the A value broadcast into the
+ * FMAs. Each ISA names its vector type, intrinsic prefix, A broadcast and target below; X86_KERNEL pastes them in,
+ * so each expands to the same code as a kernel written out by hand. */
 #define T512 __attribute__((target("avx512f")))
-
-T512 static inline void store512(float *c, __m512 x, __m512 valpha, float beta) {
-  if (beta == 0.0f)
-    _mm512_storeu_ps(c, _mm512_mul_ps(valpha, x));
-  else
-    _mm512_storeu_ps(c, _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c), _mm512_mul_ps(valpha, x)));
-}
-
-#define K512_DECL(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
-#define K512_STEP(i)                                                                                                  \
-  {                                                                                                                   \
-    const __m512 ai = _mm512_set1_ps(a[i]);                                                                           \
-    c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                                                                       \
-    c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                                                                       \
-  }
-#define K512_STORE(i)                                                                                                 \
-  store512(c + (i) * ldc, c##i##0, valpha, beta);                                                                     \
-  store512(c + (i) * ldc + 16, c##i##1, valpha, beta);
-#define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-
-T512 static void kernel_avx512(int kc, const float *a, const float *b, float *c, int64_t ldc, float alpha,
-                               float beta) {
-  ROWS12(K512_DECL)
-  for (int p = 0; p < kc; p++, a += 12, b += 32) {
-    const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-    ROWS12(K512_STEP)
-  }
-  const __m512 valpha = _mm512_set1_ps(alpha);
-  ROWS12(K512_STORE)
-}
-
-/* ---- AVX2 + FMA, 6×16: 12 ymm accumulators --------------------------------------------------------------------- */
+#define VEC_512 __m512
+#define PFX_512(op) _mm512_##op
+#define BCAST_512(i) _mm512_set1_ps(a[i])
 #define T256 __attribute__((target("avx2,fma")))
+#define VEC_256 __m256
+#define PFX_256(op) _mm256_##op
+#define BCAST_256(i) _mm256_broadcast_ss(a + (i))
 
-T256 static inline void store256(float *c, __m256 x, __m256 valpha, float beta) {
-  if (beta == 0.0f)
-    _mm256_storeu_ps(c, _mm256_mul_ps(valpha, x));
-  else
-    _mm256_storeu_ps(c, _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c), _mm256_mul_ps(valpha, x)));
-}
-
-#define K256_DECL(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();
-#define K256_STEP(i)                                                                                                  \
+#define X86_DECL(i, isa) VEC_##isa c##i##0 = PFX_##isa(setzero_ps)(), c##i##1 = PFX_##isa(setzero_ps)();
+#define X86_STEP(i, isa)                                                                                              \
   {                                                                                                                   \
-    const __m256 ai = _mm256_broadcast_ss(a + (i));                                                                   \
-    c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                                                                       \
-    c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                                                                       \
+    const VEC_##isa ai = BCAST_##isa(i);                                                                              \
+    c##i##0 = PFX_##isa(fmadd_ps)(ai, b0, c##i##0);                                                                   \
+    c##i##1 = PFX_##isa(fmadd_ps)(ai, b1, c##i##1);                                                                   \
   }
-#define K256_STORE(i)                                                                                                 \
-  store256(c + (i) * ldc, c##i##0, valpha, beta);                                                                     \
-  store256(c + (i) * ldc + 8, c##i##1, valpha, beta);
-#define ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define X86_STORE(i, isa)                                                                                             \
+  store##isa(c + (i) * ldc, c##i##0, valpha, beta);                                                                   \
+  store##isa(c + (i) * ldc + W_##isa, c##i##1, valpha, beta);
+#define W_512 16
+#define W_256 8
+#define ROWS6(X, isa) X(0, isa) X(1, isa) X(2, isa) X(3, isa) X(4, isa) X(5, isa)
+#define ROWS12(X, isa) ROWS6(X, isa) X(6, isa) X(7, isa) X(8, isa) X(9, isa) X(10, isa) X(11, isa)
 
-T256 static void kernel_avx2(int kc, const float *a, const float *b, float *c, int64_t ldc, float alpha, float beta) {
-  ROWS6(K256_DECL)
-  for (int p = 0; p < kc; p++, a += 6, b += 16) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-    ROWS6(K256_STEP)
+#define X86_KERNEL(isa, name, ROWS, mr)                                                                               \
+  T##isa static inline void store##isa(float *c, VEC_##isa x, VEC_##isa valpha, float beta) {                         \
+    if (beta == 0.0f)                                                                                                 \
+      PFX_##isa(storeu_ps)(c, PFX_##isa(mul_ps)(valpha, x));                                                          \
+    else                                                                                                              \
+      PFX_##isa(storeu_ps)(c, PFX_##isa(fmadd_ps)(PFX_##isa(set1_ps)(beta), PFX_##isa(loadu_ps)(c),                   \
+                                                  PFX_##isa(mul_ps)(valpha, x)));                                     \
+  }                                                                                                                   \
+  T##isa static void name(int kc, const float *a, const float *b, float *c, int64_t ldc, float alpha, float beta) {   \
+    ROWS(X86_DECL, isa)                                                                                               \
+    for (int p = 0; p < kc; p++, a += mr, b += 2 * W_##isa) {                                                         \
+      const VEC_##isa b0 = PFX_##isa(load_ps)(b), b1 = PFX_##isa(load_ps)(b + W_##isa);                               \
+      ROWS(X86_STEP, isa)                                                                                             \
+    }                                                                                                                 \
+    const VEC_##isa valpha = PFX_##isa(set1_ps)(alpha);                                                               \
+    ROWS(X86_STORE, isa)                                                                                              \
   }
-  const __m256 valpha = _mm256_set1_ps(alpha);
-  ROWS6(K256_STORE)
-}
+
+X86_KERNEL(512, kernel_avx512, ROWS12, 12)
+X86_KERNEL(256, kernel_avx2, ROWS6, 6)
 #endif
 
 #ifdef RHO1_NEON

@@ -13,6 +13,10 @@
  * Work whose result depends on the split (reductions) must partition deterministically itself. */
 typedef void (*rho1_task)(void *ctx, int64_t begin, int64_t end);
 void rho1_parallel_for(int64_t n, int64_t grain, rho1_task fn, void *ctx);
+/* parallel_for over `rows` rows of `row_len` elements, about `chunk` elements (at least one row) to a chunk. */
+static inline void rho1_parallel_rows(int64_t rows, int64_t row_len, int64_t chunk, rho1_task fn, void *ctx) {
+  rho1_parallel_for(rows, chunk / (row_len > 0 ? row_len : 1), fn, ctx);
+}
 int rho1_pool_threads(void);
 int rho1_pool_start(int threads);
 

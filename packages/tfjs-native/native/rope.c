@@ -63,8 +63,7 @@ RHO1_EXPORT void rho1_rope(const float *x, const int32_t *pos, const double *inv
   }
   rope_ctx c = {.x = x, .pos = pos, .cosT = cosT, .sinT = sinT, .y = y, .pmin = pmin, .perRow = perRow, .nh = nh, .d = d,
                 .sign = inverse ? -1.0f : 1.0f};
-  int64_t grain = 16384 / ((int64_t)nh * d > 0 ? (int64_t)nh * d : 1);
-  rho1_parallel_for(rows, grain > 0 ? grain : 1, rope_task, &c);
+  rho1_parallel_rows(rows, (int64_t)nh * d, 16384, rope_task, &c);
   free(cosT);
   free(sinT);
 }

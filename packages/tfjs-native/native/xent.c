@@ -73,14 +73,12 @@ static void xent_bwd_task(void *p, int64_t begin, int64_t end) {
 RHO1_EXPORT void rho1_xent_fwd(const float *logits, const int32_t *labels, float *loss, float *lse, int64_t n,
                                int64_t v) {
   xent_ctx c = {.x = logits, .labels = labels, .out = loss, .lse = lse, .v = v};
-  int64_t grain = 65536 / (v > 0 ? v : 1);
-  rho1_parallel_for(n, grain > 0 ? grain : 1, xent_fwd_task, &c);
+  rho1_parallel_rows(n, v, 65536, xent_fwd_task, &c);
 }
 
 /* lse (optional) is the forward pass's; NULL recomputes it. */
 RHO1_EXPORT void rho1_xent_bwd(const float *dy, const float *logits, const int32_t *labels, const float *lse,
                                float *dlogits, int64_t n, int64_t v) {
   xent_ctx c = {.x = logits, .dy = dy, .labels = labels, .out = dlogits, .lse = (float *)lse, .v = v};
-  int64_t grain = 65536 / (v > 0 ? v : 1);
-  rho1_parallel_for(n, grain > 0 ? grain : 1, xent_bwd_task, &c);
+  rho1_parallel_rows(n, v, 65536, xent_bwd_task, &c);
 }

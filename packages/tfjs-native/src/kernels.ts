@@ -1,13 +1,12 @@
 /**
  * The contract kernels (RMSNorm, RoPE, attention, SwiGLU, cross-entropy, embedding, AdamW) and their backward kernels,
- * as tfjs KernelConfigs for the `cpu` backend over the compiled C library, plus the GradConfigs that route autodiff
- * to the backward kernels. Semantics follow packages/transformer/src/ops/*.ts exactly.
+ * as tfjs KernelConfigs for the `cpu` backend over the compiled C library (autodiff reaches the backward kernels
+ * through the contract's shared gradients). Semantics follow packages/transformer/src/ops/*.ts exactly.
  */
 
 import { Rho1Error } from "@rho1/io";
 import type { RopeScaling } from "@rho1/transformer";
-import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
-import * as tf from "@tensorflow/tfjs-core";
+import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { type CpuBackend, f32, i32, output, sizeOf } from "./backend.ts";
 import type { NativeSymbols } from "./loader.ts";
 import * as K from "./names.ts";
@@ -66,11 +65,6 @@ function kernel(
   };
 }
 
-function run(name: string, inputs: Record<string, tf.Tensor>, attrs: NamedAttrMap = {}): tf.Tensor[] {
-  const out = tf.engine().runKernel(name, inputs, attrs);
-  return Array.isArray(out) ? out : [out];
-}
-
 /** Row logsumexps from the cross-entropy forward, keyed by the logits' dataId (freed with it). */
 const lseCache = new WeakMap<object, { labels: object; lse: Float32Array }>();
 
@@ -108,7 +102,11 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
     expectSame(name, "keyMask", keyMask, [b, tk]);
     if (nkv === 0 || nh % nkv !== 0)
       throw new NativeKernelError(name, "k", `a KV head count dividing ${nh}`, `${nkv}`);
-    return { b, tq, tk, nh, nkv, d };
+    // The arguments the forward and backward C functions share: the inputs before the outputs, the sizes after.
+    const tensors = (backend: CpuBackend) =>
+      [f32(backend, q), f32(backend, k), f32(backend, v), f32(backend, keyMask)] as const;
+    const sizes = [b, tq, tk, nh, nkv, d, scale as number, queryOffset ?? 0] as const;
+    return { b, tq, tk, nh, nkv, d, tensors, sizes };
   };
   const rope = (name: string, inverse: number) =>
     kernel(name, ({ x, positions, dy }, backend, attrs) => {
@@ -154,54 +152,20 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
     rope(K.ROPE, 0),
     rope(K.ROPE_GRAD, 1),
     kernel(K.ATTENTION, (inputs, backend, attrs) => {
-      const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION, inputs, attrs);
+      const { b, tq, nh, d, tensors, sizes } = attnDims(K.ATTENTION, inputs, attrs);
       const out = take(b * tq * nh * d);
-      if (out.length > 0) {
-        const { q, k, v, keyMask } = inputs;
-        lib.rho1_attention_fwd(
-          f32(backend, q),
-          f32(backend, k),
-          f32(backend, v),
-          f32(backend, keyMask),
-          out,
-          b,
-          tq,
-          tk,
-          nh,
-          nkv,
-          d,
-          attrs.scale as number,
-          (attrs.queryOffset as number) ?? 0,
-        );
-      }
+      if (out.length > 0) lib.rho1_attention_fwd(...tensors(backend), out, ...sizes);
       return output(backend, [b, tq, nh, d], out);
     }),
     kernel(K.ATTENTION_GRAD, (inputs, backend, attrs) => {
-      const { b, tq, tk, nh, nkv, d } = attnDims(K.ATTENTION_GRAD, inputs, attrs);
-      const { dy, q, k, v, keyMask } = inputs;
+      const { b, tq, tk, nh, nkv, d, tensors, sizes } = attnDims(K.ATTENTION_GRAD, inputs, attrs);
+      const { dy, q, k, v } = inputs;
       expectSame(K.ATTENTION_GRAD, "dy", dy, q.shape);
       const dq = take(b * tq * nh * d);
       const dk = takeZeroed(b * tk * nkv * d); // accumulated over the query heads of each KV head
       const dv = takeZeroed(b * tk * nkv * d);
       if (dq.length > 0 && dk.length > 0) {
-        lib.rho1_attention_bwd(
-          f32(backend, dy),
-          f32(backend, q),
-          f32(backend, k),
-          f32(backend, v),
-          f32(backend, keyMask),
-          dq,
-          dk,
-          dv,
-          b,
-          tq,
-          tk,
-          nh,
-          nkv,
-          d,
-          attrs.scale as number,
-          (attrs.queryOffset as number) ?? 0,
-        );
+        lib.rho1_attention_bwd(f32(backend, dy), ...tensors(backend), dq, dk, dv, ...sizes);
       }
       return [
         output(backend, [...q.shape], dq),
