@@ -58,22 +58,23 @@ EXPORT int rho1_mpi_size(void) {
 /* Large buffers go in chunks: MPI counts are int. */
 #define CHUNK ((int64_t)1 << 30)
 
-EXPORT int rho1_mpi_allreduce_sum_f32(float *buf, int64_t n) {
+/* In place over n elements of `type` (`size` bytes each), chunk by chunk: summed across the ranks (root < 0) or
+ * broadcast from rank `root`. */
+static int in_chunks(void *buf, int64_t n, MPI_Datatype type, int64_t size, int root) {
   for (int64_t off = 0; off < n; off += CHUNK) {
     int count = (int)(n - off < CHUNK ? n - off : CHUNK);
-    int rc = MPI_Allreduce(MPI_IN_PLACE, buf + off, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    void *at = (char *)buf + off * size;
+    int rc = root < 0 ? MPI_Allreduce(MPI_IN_PLACE, at, count, type, MPI_SUM, MPI_COMM_WORLD)
+                      : MPI_Bcast(at, count, type, root, MPI_COMM_WORLD);
     if (rc != MPI_SUCCESS) return rc;
   }
   return 0;
 }
 
+EXPORT int rho1_mpi_allreduce_sum_f32(float *buf, int64_t n) { return in_chunks(buf, n, MPI_FLOAT, sizeof(float), -1); }
+
 EXPORT int rho1_mpi_allreduce_sum_f64(double *buf, int64_t n) {
-  for (int64_t off = 0; off < n; off += CHUNK) {
-    int count = (int)(n - off < CHUNK ? n - off : CHUNK);
-    int rc = MPI_Allreduce(MPI_IN_PLACE, buf + off, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    if (rc != MPI_SUCCESS) return rc;
-  }
-  return 0;
+  return in_chunks(buf, n, MPI_DOUBLE, sizeof(double), -1);
 }
 
 /* recv holds size * n floats, rank r's block at r * n. */
@@ -82,12 +83,7 @@ EXPORT int rho1_mpi_allgather_f32(const float *send, float *recv, int32_t n) {
 }
 
 EXPORT int rho1_mpi_bcast(void *buf, int64_t nbytes, int32_t root) {
-  for (int64_t off = 0; off < nbytes; off += CHUNK) {
-    int count = (int)(nbytes - off < CHUNK ? nbytes - off : CHUNK);
-    int rc = MPI_Bcast((char *)buf + off, count, MPI_BYTE, root, MPI_COMM_WORLD);
-    if (rc != MPI_SUCCESS) return rc;
-  }
-  return 0;
+  return root < 0 ? MPI_ERR_ROOT : in_chunks(buf, nbytes, MPI_BYTE, 1, root);
 }
 
 EXPORT int rho1_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
