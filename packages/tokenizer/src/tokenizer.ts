@@ -8,6 +8,7 @@ import type {
   EncodeOptions,
   ParallelCorpusOptions,
   Tokenizer,
+  TokenizerInfo,
 } from "./types.ts";
 
 export interface TokenizerParts {
@@ -21,32 +22,36 @@ export interface TokenizerParts {
   hash: string;
 }
 
+/** A base that takes TokenizerInfo's fields from one object, so that they are declared once (types.ts). */
+const WithInfo = class {
+  constructor(info: TokenizerInfo) {
+    Object.assign(this, info);
+  }
+} as new (
+  info: TokenizerInfo,
+) => TokenizerInfo;
+
 /** A Hugging Face tokenizer folder: library-exact ids, with encode() and the corpus path on the cached encoder. */
-export class HfFolderTokenizer implements Tokenizer {
-  readonly dir: string;
-  readonly vocabSize: number;
-  readonly bosId: number | null;
-  readonly eosId: number | null;
-  readonly padId: number | null;
-  readonly addBos: boolean;
-  readonly addEos: boolean;
-  readonly hash: string;
+export class HfFolderTokenizer extends WithInfo implements Tokenizer {
   /** The @huggingface/tokenizers instance (for reference comparisons). */
   readonly library: LibTokenizer;
   private readonly affixes: TokenizerParts["affixes"];
   private readonly corpus: CorpusEncoder;
 
   constructor(parts: TokenizerParts) {
-    this.dir = parts.dir;
+    const { dir, bosId, eosId, padId, hash, affixes } = parts;
+    super({
+      dir,
+      vocabSize: parts.lib.model.vocab.length,
+      bosId,
+      eosId,
+      padId,
+      hash,
+      addBos: bosId !== null && (affixes?.prefix.includes(bosId) ?? false),
+      addEos: eosId !== null && (affixes?.suffix.includes(eosId) ?? false),
+    });
     this.library = parts.lib;
-    this.affixes = parts.affixes;
-    this.bosId = parts.bosId;
-    this.eosId = parts.eosId;
-    this.padId = parts.padId;
-    this.hash = parts.hash;
-    this.vocabSize = parts.lib.model.vocab.length;
-    this.addBos = parts.bosId !== null && (parts.affixes?.prefix.includes(parts.bosId) ?? false);
-    this.addEos = parts.eosId !== null && (parts.affixes?.suffix.includes(parts.eosId) ?? false);
+    this.affixes = affixes;
     this.corpus = new CorpusEncoder(parts.lib);
   }
 

@@ -19,7 +19,8 @@ export interface ParallelCorpusOptions extends CorpusOptions {
   workers?: number;
 }
 
-export interface Tokenizer {
+/** What a tokenizer is, fixed when it is loaded. */
+export interface TokenizerInfo {
   readonly vocabSize: number;
   readonly bosId: number | null;
   readonly eosId: number | null;
@@ -31,6 +32,9 @@ export interface Tokenizer {
   readonly hash: string;
   /** The folder it was loaded from. */
   readonly dir: string;
+}
+
+export interface Tokenizer extends TokenizerInfo {
   encode(text: string, opts?: EncodeOptions): number[];
   encodeBatch(texts: string[], opts?: EncodeOptions): number[][];
   decode(ids: number[], opts?: DecodeOptions): string;
