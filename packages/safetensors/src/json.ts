@@ -74,18 +74,30 @@ export function parseJson(text: string): JsonValue {
     return decoded;
   };
 
+  // Containers: after the opening bracket, `close` right away ends an empty one; after each member or element, ','
+  // says another follows and `close` ends it.
+  const opensEmpty = (close: number): boolean => {
+    pos++;
+    skipWhitespace();
+    if (text.charCodeAt(pos) !== close) return false;
+    pos++;
+    return true;
+  };
+  const closes = (close: number): boolean => {
+    skipWhitespace();
+    const next = text.charCodeAt(pos);
+    if (next !== close && next !== 0x2c) fail(`expected ',' or '${String.fromCharCode(close)}'`);
+    pos++;
+    return next === close;
+  };
+
   const parseValue = (depth: number): JsonValue => {
     if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
     skipWhitespace();
     const c = text.charCodeAt(pos);
     if (c === 0x7b) {
-      pos++;
       const object: JsonObject = new Map();
-      skipWhitespace();
-      if (text.charCodeAt(pos) === 0x7d) {
-        pos++;
-        return object;
-      }
+      if (opensEmpty(0x7d)) return object;
       for (;;) {
         skipWhitespace();
         if (text.charCodeAt(pos) !== 0x22) fail("expected a string key");
@@ -102,34 +114,15 @@ export function parseJson(text: string): JsonValue {
         if (text.charCodeAt(pos) !== 0x3a) fail("expected ':'");
         pos++;
         object.set(key, parseValue(depth + 1));
-        skipWhitespace();
-        const next = text.charCodeAt(pos);
-        pos++;
-        if (next === 0x7d) return object;
-        if (next !== 0x2c) {
-          pos--;
-          fail("expected ',' or '}'");
-        }
+        if (closes(0x7d)) return object;
       }
     }
     if (c === 0x5b) {
-      pos++;
       const array: JsonValue[] = [];
-      skipWhitespace();
-      if (text.charCodeAt(pos) === 0x5d) {
-        pos++;
-        return array;
-      }
+      if (opensEmpty(0x5d)) return array;
       for (;;) {
         array.push(parseValue(depth + 1));
-        skipWhitespace();
-        const next = text.charCodeAt(pos);
-        pos++;
-        if (next === 0x5d) return array;
-        if (next !== 0x2c) {
-          pos--;
-          fail("expected ',' or ']'");
-        }
+        if (closes(0x5d)) return array;
       }
     }
     if (c === 0x22) return parseString();
