@@ -4,7 +4,7 @@
  *   - SLM vs CLM at equal training tokens: held-out loss on clean target text over training (paper Fig. 6 analogue)
  *   - selection-ratio sweep 40/50/60/70/80/100% (Fig. 9 analogue; 100% = CLM)
  *   - loss of selected vs unselected tokens during training (Fig. 6/7)
- *   - token categories H→H, L→H, H→L, L→L over checkpoints (Fig. 3, App. B.1)
+ *   - token categories H→H, L→H, H→L, L→L over checkpoints (Fig. 3, App. B.1), from `rho1 analyze`
  * Every run continues pretraining the same base model on the same noisy corpus, in the same order, with the same
  * schedule and seed; only the selection ratio differs. Writes results JSON, SVG plots and docs/reproduction.md.
  */
@@ -19,7 +19,7 @@ import {
   writeOwmParquet,
 } from "@rho1/reference-scorer";
 import { lossCurvesSvg, type Series, writeSvg } from "@rho1/report";
-import { CATEGORIES, selectTokens, type TokenCategory, tokenCategories } from "@rho1/selective-loss";
+import { CATEGORIES, selectTokens, type TokenCategory } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
 import {
   checkpointName,
@@ -159,6 +159,8 @@ const p = {
   refRun: join(out, "reference"),
   refModel: join(out, "reference", checkpointName(scale.refSteps)),
   scores: join(out, "scores"),
+  probeScores: join(out, "probe-scores"),
+  analysis: join(out, "analysis"),
   run: (r: number) => join(out, `ratio-${Math.round(r * 100)}`),
   measure: join(out, "measurements.json"),
 };
@@ -179,7 +181,7 @@ const jsonl = (path: string, texts: string[]) => writeFileSync(path, textJsonl(t
 await pipeline.stage(
   "corpus",
   {
-    options: { seed, corpusDocs, scale },
+    options: { seed, corpusDocs, scale, probeRowGroup: 1 },
     inputs: cleanFiles,
     outputs: [p.parquet, p.probe, p.heldOut, p.refClean],
   },
@@ -194,8 +196,11 @@ await pipeline.stage(
       refDocs: scale.refDocs,
     });
     // The probe rows are noisy like the training rows but never trained on: the token-level diagnostics run on them.
+    // One document per row group: the scorer packs each row group on its own, so the probe's score store holds
+    // exactly the rows of examples/lib/probe.ts ([BOS] doc [EOS], the last row padded) and `rho1 analyze` sees the
+    // same tokens as the clean/junk measurements.
     await writeOwmParquet(c.train.slice(0, corpusDocs), p.parquet, { rowGroupSize: 100 });
-    await writeOwmParquet(c.train.slice(corpusDocs), p.probe);
+    await writeOwmParquet(c.train.slice(corpusDocs), p.probe, { rowGroupSize: 1 });
     jsonl(p.heldOut, c.heldOut);
     jsonl(p.refClean, c.refClean);
     say(
@@ -223,7 +228,10 @@ await pipeline.stage(
   },
 );
 
-for (const [name, data, dir] of [["score", p.parquet, p.scores]] as const) {
+for (const [name, data, dir] of [
+  ["score", p.parquet, p.scores],
+  ["score probe", p.probe, p.probeScores],
+] as const) {
   await pipeline.stage(
     name,
     { options: { seqLen: scale.seqLen }, inputs: [p.refModel, data], outputs: [join(dir, "manifest.json")] },
@@ -289,17 +297,11 @@ interface Measurements {
   baseHeldOut: number;
   referenceHeldOut: number;
   runs: Record<string, Checkpoint[]>;
-  categories: Record<
-    string,
-    { shares: Record<TokenCategory, number>; counts: Record<TokenCategory, number> }
-  >;
-  /** Categories per window of consecutive checkpoints, for CLM: how the shares move over training. */
-  categoryWindows: { from: number; to: number; shares: Record<TokenCategory, number> }[];
 }
 await pipeline.stage(
   "measure",
   {
-    options: { ratios, checkpointSteps, MAIN, v: 4 },
+    options: { ratios, checkpointSteps, MAIN, v: 5 },
     inputs: [p.heldOut, p.probe, p.refModel, ...ratios.map((r) => ckpt(r, scale.steps))],
     outputs: [p.measure],
   },
@@ -365,11 +367,8 @@ await pipeline.stage(
       baseHeldOut: base.held.loss,
       referenceHeldOut: ref.held,
       runs: {},
-      categories: {},
-      categoryWindows: [],
     };
     say(`  base held-out ${base.held.loss.toFixed(4)}, reference ${ref.held.toFixed(4)}`);
-    const trajectories: Record<string, Float32Array[]> = {};
     for (const ratio of ratios) {
       const metrics = readMetrics(join(p.run(ratio), "metrics.jsonl"));
       const tracked = ratio === 1 || ratio === MAIN;
@@ -382,7 +381,6 @@ await pipeline.stage(
           ...(tracked ? probeStats(base.probe) : {}),
         },
       ];
-      const losses = [base.probe];
       for (const step of checkpointSteps) {
         const m = metrics[step - 1];
         const point = await withModel(ckpt(ratio, step), (model) => {
@@ -392,39 +390,94 @@ await pipeline.stage(
             selectedTokens: m.selected_tokens,
             heldOut: meanLoss(model, heldOut).loss,
           };
-          if (tracked) {
-            const pl = probeLoss(model);
-            losses.push(pl);
-            Object.assign(pt, probeStats(pl));
-          }
+          if (tracked) Object.assign(pt, probeStats(probeLoss(model)));
           return pt;
         });
         points.push(point);
         say(`  ${label(ratio)} step ${step}: held-out ${point.heldOut.toFixed(4)}`);
       }
       result.runs[String(ratio)] = points;
-      if (tracked) trajectories[String(ratio)] = losses;
-    }
-    // Token categories over the checkpoints after step 0 (x = tokens seen), on the valid probe tokens. Step 0 is left
-    // out: the base is a TinyStories model, and its jump to the math domain in the first interval would swamp the
-    // slower movements the paper's rule classifies (the paper's checkpoints are all within continued pretraining).
-    const validIdx = Array.from(valid.keys()).filter((i) => valid[i]);
-    const pick = (l: Float32Array) => Float64Array.from(validIdx, (i) => l[i]);
-    for (const [key, losses] of Object.entries(trajectories)) {
-      const x = result.runs[key].map((c) => c.tokens).slice(1);
-      const cats = tokenCategories(losses.slice(1).map(pick), { x });
-      result.categories[key] = { shares: cats.shares, counts: cats.counts };
-    }
-    const clm = trajectories["1"].slice(1);
-    const xs = result.runs["1"].map((c) => c.tokens).slice(1);
-    const w = Math.max(3, Math.ceil(clm.length / 2));
-    for (let start = 0; start + 1 < clm.length; start += w - 1) {
-      const end = Math.min(clm.length, start + w);
-      const cats = tokenCategories(clm.slice(start, end).map(pick), { x: xs.slice(start, end) });
-      result.categoryWindows.push({ from: xs[start], to: xs[end - 1], shares: cats.shares });
-      if (end === clm.length) break;
     }
     writeFileSync(p.measure, `${JSON.stringify(result, null, 2)}\n`);
+  },
+);
+
+// Token categories (Fig. 3, App. B.1) come from `rho1 analyze` on the probe's score store: for CLM and the main SLM run
+// over their checkpoints after step 0, and for CLM over windows of consecutive checkpoints (how the shares move over
+// training). Step 0 is left out: the base is a TinyStories model, and its jump to the math domain in the first
+// interval would swamp the slower movements the paper's rule classifies (the paper's checkpoints are all within
+// continued pretraining). x is the training step (tokens seen per step are constant here).
+interface Analysis {
+  sequences: number;
+  tokens: number;
+  x: number[];
+  categories: { counts: Record<TokenCategory, number>; shares: Record<TokenCategory, number> };
+}
+const windowOf = (steps: number[]) => {
+  const w = Math.max(3, Math.ceil(steps.length / 2));
+  const windows: number[][] = [];
+  for (let start = 0; start + 1 < steps.length; start += w - 1) {
+    const end = Math.min(steps.length, start + w);
+    windows.push(steps.slice(start, end));
+    if (end === steps.length) break;
+  }
+  return windows;
+};
+const analyses = [
+  ...[...new Set([1, MAIN])].map((r) => ({
+    name: `ratio-${Math.round(r * 100)}`,
+    ratio: r,
+    steps: checkpointSteps,
+    window: false,
+  })),
+  ...windowOf(checkpointSteps).map((steps) => ({
+    name: `ratio-100-steps-${steps[0]}-${steps.at(-1)}`,
+    ratio: 1,
+    steps,
+    window: true,
+  })),
+];
+const analysisSummary = (name: string) => join(p.analysis, name, "summary.json");
+await pipeline.stage(
+  "analyze",
+  {
+    options: { analyses, MAIN },
+    inputs: [p.probeScores, ...analyses.flatMap((a) => a.steps.map((s) => ckpt(a.ratio, s)))],
+    outputs: analyses.map((a) => analysisSummary(a.name)),
+  },
+  () => {
+    rmSync(p.analysis, { recursive: true, force: true });
+    const sequences = ScoreStore.open(p.probeScores).numSequences;
+    for (const a of analyses) {
+      const args = [
+        "analyze",
+        "--scores",
+        p.probeScores,
+        "--models",
+        a.steps.map((s) => ckpt(a.ratio, s)).join(","),
+        "--out",
+        join(p.analysis, a.name),
+        "--sequences",
+        String(sequences),
+        "--ratio",
+        String(MAIN),
+      ];
+      say(
+        `  rho1 ${args
+          .map((x) =>
+            x
+              .split(",")
+              .map((y) => relative(process.cwd(), y) || y)
+              .join(","),
+          )
+          .join(" ")}`,
+      );
+      const run = Bun.spawnSync([process.execPath, join(ROOT, "packages/cli/src/main.ts"), ...args], {
+        stdout: "ignore",
+        stderr: "inherit",
+      });
+      if (run.exitCode !== 0) throw new Error(`rho1 analyze (${a.name}) exited with ${run.exitCode}`);
+    }
   },
 );
 
@@ -522,7 +575,37 @@ if (torchAvailable) {
 } else say("pytorch: python3-torch not found (apt-get install python3-torch); no side-by-side");
 
 // ---- Results: JSON, plots, docs/reproduction.md ----
-const m = JSON.parse(readFileSync(p.measure, "utf8")) as Measurements;
+const measured = JSON.parse(readFileSync(p.measure, "utf8")) as Measurements;
+const analysed = Object.fromEntries(
+  analyses.map((a) => [a.name, JSON.parse(readFileSync(analysisSummary(a.name), "utf8")) as Analysis]),
+);
+for (const [name, a] of Object.entries(analysed)) {
+  if (a.tokens !== measured.probeTokens)
+    throw new Error(
+      `rho1 analyze (${name}) saw ${a.tokens} probe tokens, the measurements ${measured.probeTokens}`,
+    );
+}
+const tokensAt = (step: number) => measured.runs["1"].find((c) => c.step === step)?.tokens ?? Number.NaN;
+const m = {
+  ...measured,
+  /** Per run, from `rho1 analyze` over its checkpoints after step 0. */
+  categories: Object.fromEntries(
+    analyses
+      .filter((a) => !a.window)
+      .map((a) => {
+        const { shares, counts } = analysed[a.name].categories;
+        return [String(a.ratio), { shares, counts }];
+      }),
+  ),
+  /** CLM per window of consecutive checkpoints (tokens seen), from `rho1 analyze` over that window. */
+  categoryWindows: analyses
+    .filter((a) => a.window)
+    .map((a) => ({
+      from: tokensAt(a.steps[0]),
+      to: tokensAt(a.steps.at(-1) as number),
+      shares: analysed[a.name].categories.shares,
+    })),
+};
 const finalOf = (r: number) => m.runs[String(r)].at(-1) as Checkpoint;
 const clm = m.runs["1"];
 const slm = m.runs[String(MAIN)];
@@ -896,10 +979,22 @@ ${clm.map((c, i) => `| ${c.tokens} | ${f4(c.probeClean)} | ${f4(c.probeJunk)} | 
 
 ## Token categories over checkpoints (Fig. 3 / App. B.1 rule)
 
-Least-squares line of each probe token's loss over the checkpoints after step 0 (x = tokens seen; the base\nmodel's jump from TinyStories to math in the first interval is left out); ΔL < −0.2 → H→L, ΔL > 0.2 → L→H,
-otherwise L→L if its last loss ≤ the mean last loss, else H→H. The same rule (one function, \`tokenCategories\` of
-@rho1/selective-loss) runs on any saved checkpoints as \`rho1 analyze\`; [token-analysis.md](token-analysis.md) has its
-output on the demo's runs, with the selected-vs-unselected view and document selection.
+From \`rho1 analyze\` (its \`summary.json\`) on the probe's score store and each run's checkpoints after step 0:
+least-squares line of each probe token's loss over the checkpoints (x = training step; the base model's jump from
+TinyStories to math in the first interval is left out); ΔL < −0.2 → H→L, ΔL > 0.2 → L→H, otherwise L→L if its last
+loss ≤ the mean last loss, else H→H. [token-analysis.md](token-analysis.md) has the command's output on the demo's
+runs, with the selected-vs-unselected view and document selection.
+
+\`\`\`sh
+cd ${relative(ROOT, out)}
+${analyses
+  .filter((a) => !a.window)
+  .map(
+    (a) =>
+      `rho1 analyze --scores probe-scores --models ${a.steps.map((s) => `${relative(out, p.run(a.ratio))}/${checkpointName(s)}`).join(",")} --out analysis/${a.name} --sequences ${analysed[a.name].sequences} --ratio ${MAIN}`,
+  )
+  .join("\n")}
+\`\`\`
 
 | run | ${CATEGORIES.join(" | ")} |
 | --- | ${CATEGORIES.map(() => "---:").join(" | ")} |
@@ -949,7 +1044,13 @@ ${otherRuns}
 writeFileSync(mdPath, md);
 // The committed docs stay Biome-clean (`bun run lint` formats Markdown and JSON too): format what was written.
 const fmt = Bun.spawnSync(
-  ["bunx", "biome", "format", "--write", mdPath, join(assets, `results-${runName}.json`)],
+  [
+    "bunx",
+    "biome",
+    "format",
+    "--write",
+    ...[mdPath, join(assets, `results-${runName}.json`), torchJson].filter(existsSync),
+  ],
   { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
 );
 if (fmt.exitCode !== 0)
