@@ -234,12 +234,7 @@ export function contractKernels(lib: NativeSymbols): KernelConfig[] {
       return output(backend, [v, h], out);
     }),
     kernel(K.ADAMW, ({ param, grad, m, v }, backend, attrs) => {
-      for (const [field, t] of [
-        ["grad", grad],
-        ["m", m],
-        ["v", v],
-      ] as const)
-        expectSame(K.ADAMW, field, t, param.shape);
+      for (const [field, t] of Object.entries({ grad, m, v })) expectSame(K.ADAMW, field, t, param.shape);
       const n = sizeOf(param.shape);
       const a = attrs as unknown as AdamWAttrs;
       if (!(a.step >= 1)) throw new NativeKernelError(K.ADAMW, "attrs.step", "a number >= 1", `${a.step}`);

@@ -91,54 +91,59 @@ export function matmulInto(
   return { shape, values, rows: batch * m, n };
 }
 
-/** Native for float32 operands; other dtypes (int32 matmuls) run the stock kernel, which keeps their dtype. */
-export function batchMatMulKernel(native: LoadedNative, stock: KernelConfig | undefined): KernelConfig {
+type MatMulInputs = Record<string, TensorInfo | undefined>;
+
+/** A cpu kernel that runs `native`, or the stock kernel where `native` returns null (a case it does not cover). */
+function withStockFallback(
+  kernelName: string,
+  stock: KernelConfig | undefined,
+  native: (
+    inputs: MatMulInputs,
+    cpu: CpuBackend,
+    attrs: MatMulAttrs & { activation?: string },
+  ) => TensorInfo | null,
+): KernelConfig {
   return {
-    kernelName: tf.BatchMatMul,
+    kernelName,
     backendName: "cpu",
     kernelFunc: (args) => {
-      const { inputs, backend, attrs } = args;
-      const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-      if ((a.dtype !== "float32" || b.dtype !== "float32") && stock) return stock.kernelFunc(args);
-      const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
-      const cpu = backend as CpuBackend;
-      const r = matmulInto(native, cpu, a, b, transposeA, transposeB);
-      return output(cpu, r.shape, r.values);
+      const attrs = args.attrs as unknown as MatMulAttrs & { activation?: string };
+      const out = native(args.inputs as MatMulInputs, args.backend as CpuBackend, attrs);
+      if (out) return out;
+      if (!stock) throw new Error(`${kernelName}: these operands are not supported natively`);
+      return stock.kernelFunc(args);
     },
   };
 }
 
+/** Native for float32 operands; other dtypes (int32 matmuls) run the stock kernel, which keeps their dtype. */
+export function batchMatMulKernel(native: LoadedNative, stock: KernelConfig | undefined): KernelConfig {
+  return withStockFallback(tf.BatchMatMul, stock, ({ a, b }, cpu, { transposeA, transposeB }) => {
+    if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
+    const r = matmulInto(native, cpu, a, b, transposeA, transposeB);
+    return output(cpu, r.shape, r.values);
+  });
+}
+
 /** Native for no/linear/relu activation with a scalar or last-axis bias; anything else runs the stock kernel. */
 export function fusedMatMulKernel(native: LoadedNative, stock: KernelConfig | undefined): KernelConfig {
-  return {
-    kernelName: tf._FusedMatMul,
-    backendName: "cpu",
-    kernelFunc: (args) => {
-      const { inputs, backend, attrs } = args;
-      const { a, b, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
-      const { transposeA, transposeB, activation } = attrs as unknown as MatMulAttrs & {
-        activation?: string;
-      };
-      const act = activation === undefined || activation === "linear" ? 0 : activation === "relu" ? 1 : -1;
-      const biasSize = bias ? sizeOf(bias.shape) : 0;
-      const cpu = backend as CpuBackend;
-      const n = b ? (transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1]) : 0;
-      const biasOk =
-        !bias ||
-        (bias.dtype === "float32" &&
-          (biasSize === 1 || (biasSize === n && bias.shape[bias.shape.length - 1] === n)));
-      const floats = a?.dtype === "float32" && b?.dtype === "float32";
-      if (act < 0 || preluActivationWeights || !biasOk || !a || !b || !floats) {
-        if (!stock) throw new Error(`_FusedMatMul: activation ${activation} is not supported natively`);
-        return stock.kernelFunc(args);
-      }
-      const r = matmulInto(native, cpu, a, b, transposeA, transposeB);
-      if (r.values.length > 0 && (bias || act)) {
-        native.symbols.rho1_bias_act(r.values, r.rows, r.n, bias ? f32(cpu, bias) : null, biasSize, act);
-      }
-      return output(cpu, r.shape, r.values);
-    },
-  };
+  return withStockFallback(tf._FusedMatMul, stock, (inputs, cpu, { transposeA, transposeB, activation }) => {
+    const { a, b, bias, preluActivationWeights } = inputs;
+    const act = activation === undefined || activation === "linear" ? 0 : activation === "relu" ? 1 : -1;
+    const biasSize = bias ? sizeOf(bias.shape) : 0;
+    const n = b ? (transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1]) : 0;
+    const biasOk =
+      !bias ||
+      (bias.dtype === "float32" &&
+        (biasSize === 1 || (biasSize === n && bias.shape[bias.shape.length - 1] === n)));
+    const floats = a?.dtype === "float32" && b?.dtype === "float32";
+    if (act < 0 || preluActivationWeights || !biasOk || !a || !b || !floats) return null;
+    const r = matmulInto(native, cpu, a, b, transposeA, transposeB);
+    if (r.values.length > 0 && (bias || act)) {
+      native.symbols.rho1_bias_act(r.values, r.rows, r.n, bias ? f32(cpu, bias) : null, biasSize, act);
+    }
+    return output(cpu, r.shape, r.values);
+  });
 }
 
 /** Sums a gradient computed at the broadcast batch shape back down to the operand's shape. */

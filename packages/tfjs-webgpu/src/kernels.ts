@@ -718,12 +718,7 @@ kernel(K.EMBEDDING_GRAD, ({ dy, ids }, backend, attrs) => {
 kernel(K.ADAMW, ({ param, grad, m, v }, backend, attrs) => {
   const { lr, beta1, beta2, eps, weightDecay, step } = attrs as Record<string, number>;
   const n = sizeOf(param.shape);
-  for (const [field, t] of [
-    ["grad", grad],
-    ["m", m],
-    ["v", v],
-  ] as const)
-    expectShape(K.ADAMW, field, t, param.shape);
+  for (const [field, t] of Object.entries({ grad, m, v })) expectShape(K.ADAMW, field, t, param.shape);
   const flatView = (t: TensorInfo) => view(t, [n]);
   const m2 = runFlat(
     backend,
