@@ -11,25 +11,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import {
-  expandInputs,
-  readTextDocuments,
-  ScoreStore,
-  scoreCorpus,
-  writeOwmParquet,
-} from "@rho1/reference-scorer";
+import { readTextDocuments, ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
 import { lossCurvesSvg, type Series, writeSvg } from "@rho1/report";
 import { CATEGORIES, selectTokens, type TokenCategory } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
-import {
-  checkpointName,
-  meanLoss,
-  packText,
-  Sampler,
-  scoredSource,
-  sequenceLosses,
-  train,
-} from "@rho1/train";
+import { checkpointName, meanLoss, packText, Sampler, sequenceLosses, train } from "@rho1/train";
 import { CausalLM } from "@rho1/transformer";
 import { fastBackend } from "./lib/backend.ts";
 import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
@@ -407,6 +393,22 @@ await pipeline.stage(
 // training). Step 0 is left out: the base is a TinyStories model, and its jump to the math domain in the first
 // interval would swamp the slower movements the paper's rule classifies (the paper's checkpoints are all within
 // continued pretraining). x is the training step (tokens seen per step are constant here).
+/** Runs a `rho1` command (packages/cli) as a user would, echoing it; a failure stops the experiment. */
+function rho1(args: string[]): void {
+  const shown = args.map((x) =>
+    x
+      .split(",")
+      .map((y) => relative(process.cwd(), y) || y)
+      .join(","),
+  );
+  say(`  rho1 ${shown.join(" ")}`);
+  const run = Bun.spawnSync([process.execPath, join(ROOT, "packages/cli/src/main.ts"), ...args], {
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  if (run.exitCode !== 0) throw new Error(`rho1 ${args[0]} exited with ${run.exitCode}`);
+}
+
 interface Analysis {
   sequences: number;
   tokens: number;
@@ -449,7 +451,7 @@ await pipeline.stage(
     rmSync(p.analysis, { recursive: true, force: true });
     const sequences = ScoreStore.open(p.probeScores).numSequences;
     for (const a of analyses) {
-      const args = [
+      rho1([
         "analyze",
         "--scores",
         p.probeScores,
@@ -461,29 +463,14 @@ await pipeline.stage(
         String(sequences),
         "--ratio",
         String(MAIN),
-      ];
-      say(
-        `  rho1 ${args
-          .map((x) =>
-            x
-              .split(",")
-              .map((y) => relative(process.cwd(), y) || y)
-              .join(","),
-          )
-          .join(" ")}`,
-      );
-      const run = Bun.spawnSync([process.execPath, join(ROOT, "packages/cli/src/main.ts"), ...args], {
-        stdout: "ignore",
-        stderr: "inherit",
-      });
-      if (run.exitCode !== 0) throw new Error(`rho1 analyze (${a.name}) exited with ${run.exitCode}`);
+      ]);
     }
   },
 );
 
-// The same recipe in PyTorch (examples/experiment_torch.py): the batches `rho1 train` trains on, in its order, with the
-// store's validity and reference losses, written as raw arrays; the base model, schedule, AdamW, clipping and
-// selection done by PyTorch itself. Its output is committed beside the doc (reproduction/pytorch-<run>.json), so the
+// The same recipe in PyTorch (examples/experiment_torch.py): the score store as `rho1 score export` writes it (ids,
+// validity and reference losses), the rows `rho1 train` draws at each step, in its order, and the held-out rows; the
+// base model, schedule, AdamW, clipping and selection done by PyTorch itself. Its output is committed beside the doc (reproduction/pytorch-<run>.json), so the
 // doc can show it where python3-torch is missing.
 const TORCH_RATIOS = [...new Set([MAIN, 1])];
 const torchJson = join(docsDir, "reproduction", `pytorch-${runName}.json`);
@@ -494,7 +481,7 @@ if (torchAvailable) {
   await pipeline.stage(
     "pytorch",
     {
-      options: { scale, seed, schedule, ratios: TORCH_RATIOS, checkpointSteps, v: 1 },
+      options: { scale, seed, schedule, ratios: TORCH_RATIOS, checkpointSteps, v: 2 },
       inputs: [BASE, p.scores, p.parquet, p.heldOut, join(ROOT, "examples/experiment_torch.py")],
       outputs: [torchJson],
     },
@@ -502,25 +489,15 @@ if (torchAvailable) {
       const recipe = join(out, "pytorch");
       mkdirSync(recipe, { recursive: true });
       const tokenizer = await loadTokenizer(BASE);
-      const source = await scoredSource(ScoreStore.open(p.scores), p.scores, {
-        tokenizerHash: tokenizer.hash,
-        data: await expandInputs([p.parquet]),
-      });
-      const T = source.seqLen;
+      const store = ScoreStore.open(p.scores);
+      const T = store.seqLen;
       const B = scale.batchSize;
-      const ids = new Int32Array(scale.steps * B * T);
-      const valid = new Float32Array(scale.steps * B * (T - 1));
-      const ref = new Float32Array(scale.steps * B * (T - 1));
-      const sampler = new Sampler(source.numSequences, seed, true); // as train() draws its batches
-      for (let step = 0; step < scale.steps; step++) {
-        sampler.next(B).forEach((i, row) => {
-          const s = source.sequence(i);
-          const at = step * B + row;
-          ids.set(s.ids, at * T);
-          valid.set(s.valid, at * (T - 1));
-          ref.set(s.refLoss ?? new Float32Array(T - 1), at * (T - 1));
-        });
-      }
+      const exported = join(recipe, "scores.parquet");
+      rmSync(exported, { force: true });
+      rho1(["score", "export", "--scores", p.scores, "--format", "parquet", "--out", exported]);
+      const drawn = new Int32Array(scale.steps * B);
+      const sampler = new Sampler(store.numSequences, seed, true); // as train() draws its batches
+      for (let step = 0; step < scale.steps; step++) drawn.set(sampler.next(B), step * B);
       const heldOut = await packText([p.heldOut], tokenizer, T);
       const heldIds = new Int32Array(heldOut.numSequences * T);
       const heldValid = new Float32Array(heldOut.numSequences * (T - 1));
@@ -530,9 +507,7 @@ if (torchAvailable) {
         heldValid.set(s.valid, i * (T - 1));
       }
       const files: [string, Int32Array | Float32Array][] = [
-        ["train_ids.i32", ids],
-        ["train_valid.f32", valid],
-        ["train_ref.f32", ref],
+        ["train_rows.i32", drawn],
         ["heldout_ids.i32", heldIds],
         ["heldout_valid.f32", heldValid],
       ];

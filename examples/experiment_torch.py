@@ -4,9 +4,10 @@ checkpoints. `bun run experiment` writes the recipe (RECIPE_DIR) and runs this w
 
   /usr/bin/python3 examples/experiment_torch.py RECIPE_DIR OUT.json
 
-RECIPE_DIR/recipe.json names the base model folder, the hyper-parameters and the raw little-endian arrays beside it:
-train_ids.i32 [steps, batch, seq], train_valid.f32 and train_ref.f32 [steps, batch, seq-1] (the score store's validity
-and reference losses, exactly what `rho1 train` feeds its loss), heldout_ids.i32 [rows, seq], heldout_valid.f32.
+RECIPE_DIR/recipe.json names the base model folder and the hyper-parameters; beside it, scores.parquet is the score
+store as `rho1 score export` writes it (input_ids, ref_loss, valid: exactly what `rho1 train` feeds its loss, one row
+per packed sequence), train_rows.i32 [steps, batch] the store rows `rho1 train` draws at each step, and the raw
+little-endian held-out arrays heldout_ids.i32 [rows, seq], heldout_valid.f32 [rows, seq-1].
 The model is benchmarks/lib/torch_llama.py (transformers' Llama maths, float32); the optimizer torch.optim.AdamW on
 every parameter, torch.nn.utils.clip_grad_norm_, the selection max(1, int(ratio * n_valid)) tokens of the batch with
 the largest excess loss (ties to the lower index, as @rho1/selective-loss), loss = their CE summed / that count.
@@ -19,7 +20,9 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../benchmarks/lib"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, "lib"), os.path.join(HERE, "../benchmarks/lib")]
+from parquet_lists import read_columns  # noqa: E402
 from torch_llama import Llama, read_folder  # noqa: E402
 
 
@@ -94,10 +97,12 @@ def main():
         recipe = json.load(f)
     steps, batch, seq, rows = recipe["steps"], recipe["batch_size"], recipe["seq_len"], recipe["heldout_rows"]
     path = lambda name: os.path.join(recipe_dir, name)  # noqa: E731
+    store = read_columns(path("scores.parquet"), ["input_ids", "ref_loss", "valid"])
+    drawn = read(path("train_rows.i32"), torch.int32, (steps, batch)).long()
     data = {
-        "ids": read(path("train_ids.i32"), torch.int32, (steps, batch, seq)).long(),
-        "valid": read(path("train_valid.f32"), torch.float32, (steps, batch, seq - 1)),
-        "ref": read(path("train_ref.f32"), torch.float32, (steps, batch, seq - 1)),
+        "ids": torch.tensor(store["input_ids"], dtype=torch.long)[drawn],
+        "valid": torch.tensor(store["valid"], dtype=torch.float32)[drawn],
+        "ref": torch.tensor(store["ref_loss"], dtype=torch.float32)[drawn],
         "held_ids": read(path("heldout_ids.i32"), torch.int32, (rows, seq)).long(),
         "held_valid": read(path("heldout_valid.f32"), torch.float32, (rows, seq - 1)),
     }
