@@ -388,11 +388,6 @@ await pipeline.stage(
   },
 );
 
-// Token categories (Fig. 3, App. B.1) come from `rho1 analyze` on the probe's score store: for CLM and the main SLM run
-// over their checkpoints after step 0, and for CLM over windows of consecutive checkpoints (how the shares move over
-// training). Step 0 is left out: the base is a TinyStories model, and its jump to the math domain in the first
-// interval would swamp the slower movements the paper's rule classifies (the paper's checkpoints are all within
-// continued pretraining). x is the training step (tokens seen per step are constant here).
 /** Runs a `rho1` command (packages/cli) as a user would, echoing it; a failure stops the experiment. */
 function rho1(args: string[]): void {
   const shown = args.map((x) =>
@@ -409,6 +404,11 @@ function rho1(args: string[]): void {
   if (run.exitCode !== 0) throw new Error(`rho1 ${args[0]} exited with ${run.exitCode}`);
 }
 
+// Token categories (Fig. 3, App. B.1) come from `rho1 analyze` on the probe's score store: for CLM and the main SLM run
+// over their checkpoints after step 0, and for CLM over windows of consecutive checkpoints (how the shares move over
+// training). Step 0 is left out: the base is a TinyStories model, and its jump to the math domain in the first
+// interval would swamp the slower movements the paper's rule classifies (the paper's checkpoints are all within
+// continued pretraining). x is the training step (tokens seen per step are constant here).
 interface Analysis {
   sequences: number;
   tokens: number;
