@@ -5,7 +5,7 @@
  */
 import { dlopen, FFIType } from "bun:ffi";
 import { fileURLToPath } from "node:url";
-import { buildOnce, NativeUnavailable, nativeCacheDir } from "@rho1/tfjs-native/compile";
+import { buildOnce, NativeUnavailable, nativeCacheDir } from "@rho1/native-build";
 import type { Communicator } from "./communicator.ts";
 import { DistributedError } from "./errors.ts";
 

@@ -1,13 +1,13 @@
 /**
  * Finds a C compiler (and, unless RHO1_BLAS=builtin, OpenBLAS), compiles native/*.c once per content hash into a
- * cache folder (compile.ts), and loads the result through bun:ffi. Nothing here touches TensorFlow.js.
+ * cache folder (@rho1/native-build), and loads the result through bun:ffi. Nothing here touches TensorFlow.js.
  */
 import { dlopen } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { arch, availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { buildOnce, findCompiler as findOnPath, NativeUnavailable, nativeCacheDir } from "@rho1/native-build";
 import { BlasChooser, type BlasMode, blasMode } from "./blas.ts";
-import { buildOnce, findCompiler as findOnPath, NativeUnavailable, nativeCacheDir } from "./compile.ts";
 import { SYMBOLS } from "./ffi.ts";
 
 export { NativeUnavailable };

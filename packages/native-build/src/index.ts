@@ -1,7 +1,7 @@
 /**
  * Compile-on-first-use for C shims loaded through bun:ffi: the sources of one folder are compiled once per content
  * hash (sources, flags, host CPU) into a cache folder, with an atomic rename so concurrent first uses (several MPI
- * ranks, parallel test files) never load a half-written library. Used by this package's kernels and by
+ * ranks, parallel test files) never load a half-written library. Used by @rho1/tfjs-native's kernels and by
  * @rho1/distributed's MPI shim. No TensorFlow.js here.
  */
 import { suffix } from "bun:ffi";
