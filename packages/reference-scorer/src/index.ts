@@ -5,6 +5,7 @@ export {
   parquetCompressors,
   type WriteOwmOptions,
   writeOwmParquet,
+  writeOwmParquetGroups,
 } from "./build-corpus.ts";
 export { ScoreError } from "./errors.ts";
 export {

@@ -1,21 +1,24 @@
 /**
- * Random-access reader of a finished score store. Unit files are memory-mapped lazily (privately, so a
- * caller writing into a returned array never touches the file); nothing is loaded up front but the manifest.
+ * Random-access reader of a finished score store. A training run reads rows at random all over the store, so rows
+ * are read with pread into fresh arrays rather than memory-mapped: a mapping of every unit touched would stay
+ * resident (a 1.5 GB store, fully touched after a few hundred steps, added 1.5 GB to the trainer's RSS). Per unit
+ * the store keeps only its layout and row lengths (4 bytes a row) and at most a few open files. Whole-unit scans
+ * (`select`, `score export`) map one unit at a time through unitView().
  *
  * Trust: `open(dir, { verify: true })` checks every unit against the manifest (size, sha256, layout, finite
  * losses) before returning, so a consumer that trains on the store never takes a step on data that changed after
  * scoring. Without it (stores on trusted storage) sizes are still checked at open, and each unit's layout and
- * losses on its first map, before its first row is returned.
+ * losses on its first use, before its first row is returned.
  */
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ScoreError } from "./errors.ts";
 import { readManifest, type ScoreManifest } from "./manifest.ts";
-import { decodeUnitHeader, float16ArrayClass, mapUnit, type UnitView } from "./unit-file.ts";
+import { decodeUnitHeader, float16ArrayClass, mapUnit, type UnitLayout, type UnitView } from "./unit-file.ts";
 
 export interface ScoredSequence {
-  /** [seqLen] token ids (a view into the mapped file: read-only by contract). */
+  /** [seqLen] token ids. */
   ids: Int32Array;
   /** [seqLen - 1] reference loss of predicting ids[t + 1]; 0 where not valid. */
   refLoss: Float32Array;
@@ -27,13 +30,26 @@ export interface ScoredSequence {
   source: { file: number; unit: number };
 }
 
+/** What sequence() needs of a unit, read once: its layout and the real length of each row. */
+interface UnitIndex {
+  layout: UnitLayout;
+  lengths: Uint32Array;
+}
+
+/** Unit files held open at once (least recently used closed first): random reads reopen rarely, fds stay few. */
+const OPEN_UNITS = 8;
+
 export class ScoreStore {
   readonly manifest: ScoreManifest;
   readonly numSequences: number;
   readonly seqLen: number;
   private readonly dir: string;
   private readonly starts: number[];
-  private readonly views: (UnitView | undefined)[];
+  private readonly indexes: (UnitIndex | undefined)[];
+  /** Every unit's losses were checked finite at open (verify), so first use need not stream them again. */
+  private lossesChecked = false;
+  private readonly open = new Map<number, number>();
+  private lastView: { unit: number; view: UnitView } | null = null;
 
   private constructor(dir: string, manifest: ScoreManifest) {
     this.dir = dir;
@@ -41,7 +57,7 @@ export class ScoreStore {
     this.seqLen = manifest.seqLen;
     this.numSequences = manifest.counts.sequences;
     this.starts = manifest.units.map((u) => u.firstSequence);
-    this.views = new Array(manifest.units.length);
+    this.indexes = new Array(manifest.units.length);
   }
 
   /**
@@ -67,7 +83,10 @@ export class ScoreStore {
           },
         );
     }
-    if (options.verify) for (let u = 0; u < store.manifest.units.length; u++) store.verifyUnit(u);
+    if (options.verify) {
+      for (let u = 0; u < store.manifest.units.length; u++) store.verifyUnit(u);
+      store.lossesChecked = true;
+    }
     return store;
   }
 
@@ -102,8 +121,10 @@ export class ScoreStore {
         const from = Math.max(at, lossStart);
         const to = Math.min(at + n, lossEnd);
         if (from < to) {
-          const bytes = VERIFY_BUFFER.buffer.slice(from - at, to - at);
-          const values = f16 ? new (float16ArrayClass(path))(bytes) : new Float32Array(bytes);
+          // from - at is 8-aligned (lossStart is, and so is every chunk start): a view, not a copy.
+          const values = f16
+            ? new (float16ArrayClass(path))(VERIFY_BUFFER.buffer, from - at, Math.floor((to - from) / 2))
+            : new Float32Array(VERIFY_BUFFER.buffer, from - at, Math.floor((to - from) / 4));
           for (let i = 0; i < values.length; i++) {
             if (!Number.isFinite(values[i])) {
               const index = (from - lossStart) / (f16 ? 2 : 4) + i;
@@ -146,38 +167,113 @@ export class ScoreStore {
     return lo;
   }
 
-  /** The mapped file of unit u (manifest.units[u]), checked against the manifest on first use. */
-  unitView(u: number): UnitView {
-    let view = this.views[u];
-    if (!view) {
-      const entry = this.manifest.units[u];
-      view = mapUnit(join(this.dir, entry.path));
-      if (view.layout.sequences !== entry.sequences || view.layout.seqLen !== this.seqLen) {
-        throw new ScoreError(
-          "corrupt_store",
-          `unit holds ${view.layout.sequences} rows of ${view.layout.seqLen}, manifest says ${entry.sequences} of ${this.seqLen}`,
-          { file: join(this.dir, entry.path) },
-        );
-      }
-      checkFiniteLosses(view, join(this.dir, entry.path));
-      this.views[u] = view;
+  /** The open file of unit u (kept among the OPEN_UNITS most recently used). */
+  private fileOf(u: number): number {
+    let fd = this.open.get(u);
+    if (fd !== undefined) {
+      this.open.delete(u);
+      this.open.set(u, fd);
+      return fd;
     }
+    const path = join(this.dir, this.manifest.units[u].path);
+    try {
+      fd = openSync(path, "r");
+    } catch (error) {
+      throw new ScoreError("corrupt_store", `cannot open unit file (${(error as Error).message})`, {
+        file: path,
+      });
+    }
+    this.open.set(u, fd);
+    if (this.open.size > OPEN_UNITS) {
+      const [oldest, oldestFd] = this.open.entries().next().value as [number, number];
+      this.open.delete(oldest);
+      closeSync(oldestFd);
+    }
+    return fd;
+  }
+
+  /** Unit u's layout and row lengths, checked against the manifest (and its losses finite) on first use. */
+  private unitIndex(u: number): UnitIndex {
+    let index = this.indexes[u];
+    if (!index) {
+      const path = join(this.dir, this.manifest.units[u].path);
+      const fd = this.fileOf(u);
+      const header = new Uint8Array(64);
+      preadFully(fd, header, 0, path);
+      const layout = decodeUnitHeader(header, path);
+      this.checkLayout(u, layout);
+      const lengths = new Uint32Array(layout.sequences);
+      preadFully(fd, bytesOf(lengths), layout.lengthsOffset, path);
+      if (!this.lossesChecked) checkLossesFinite(fd, layout, path);
+      index = { layout, lengths };
+      this.indexes[u] = index;
+    }
+    return index;
+  }
+
+  private checkLayout(u: number, layout: UnitLayout): void {
+    const entry = this.manifest.units[u];
+    const path = join(this.dir, entry.path);
+    if (layout.sequences !== entry.sequences || layout.seqLen !== this.seqLen) {
+      throw new ScoreError(
+        "corrupt_store",
+        `unit holds ${layout.sequences} rows of ${layout.seqLen}, manifest says ${entry.sequences} of ${this.seqLen}`,
+        { file: path },
+      );
+    }
+    if (layout.bytes !== entry.bytes)
+      throw new ScoreError(
+        "corrupt_store",
+        `unit file has ${entry.bytes} bytes, its header implies ${layout.bytes}`,
+        { file: path },
+      );
+  }
+
+  /**
+   * Unit u's file mapped whole, for scans that read every row of a unit (select, export), checked against the
+   * manifest on first use. The store keeps only the latest view, so a scan holds one unit at a time.
+   */
+  unitView(u: number): UnitView {
+    if (this.lastView?.unit === u) return this.lastView.view;
+    const path = join(this.dir, this.manifest.units[u].path);
+    const view = mapUnit(path);
+    this.checkLayout(u, view.layout);
+    if (!this.lossesChecked && !this.indexes[u]) checkFiniteLosses(view, path);
+    this.indexes[u] ??= { layout: view.layout, lengths: Uint32Array.from(view.lengths) };
+    this.lastView = { unit: u, view };
     return view;
   }
 
   sequence(i: number): ScoredSequence {
     const u = this.unitOf(i);
-    const view = this.unitView(u);
+    const { layout, lengths } = this.unitIndex(u);
+    const path = join(this.dir, this.manifest.units[u].path);
+    const fd = this.fileOf(u);
     const r = i - this.starts[u];
     const T = this.seqLen;
-    const ids = view.ids.subarray(r * T, (r + 1) * T);
-    const lossView = view.loss.subarray(r * (T - 1), (r + 1) * (T - 1));
-    const refLoss = lossView instanceof Float32Array ? lossView : Float32Array.from(lossView);
-    const length = view.lengths[r];
+    const ids = new Int32Array(T);
+    preadFully(fd, bytesOf(ids), layout.idsOffset + 4 * r * T, path);
+    let refLoss: Float32Array;
+    if (layout.lossDtype === "f32") {
+      refLoss = new Float32Array(T - 1);
+      preadFully(fd, bytesOf(refLoss), layout.lossOffset + 4 * r * (T - 1), path);
+    } else {
+      const half = new (float16ArrayClass(path))(T - 1);
+      preadFully(fd, bytesOf(half), layout.lossOffset + 2 * r * (T - 1), path);
+      refLoss = Float32Array.from(half);
+    }
+    const length = lengths[r] as number;
     const valid = new Float32Array(T - 1);
     valid.fill(1, 0, Math.max(0, length - 1));
     const entry = this.manifest.units[u];
     return { ids, refLoss, valid, length, source: { file: entry.file, unit: entry.index } };
+  }
+
+  /** Closes the unit files held open; the store can still be read (files reopen on use). */
+  close(): void {
+    for (const fd of this.open.values()) closeSync(fd);
+    this.open.clear();
+    this.lastView = null;
   }
 
   /** Documents starting in row i: [position, token count] pairs (a document may continue into later rows). */
@@ -202,6 +298,37 @@ function nonFinite(value: number, index: number, seqLen: number, file: string): 
     `reference loss ${value} at packed row ${row}, token ${(index % (seqLen - 1)) + 1}: this store cannot be trained on; rescore it`,
     { file },
   );
+}
+
+const bytesOf = (a: Int32Array | Uint32Array | Float32Array | Float16Array) =>
+  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function preadFully(fd: number, into: Uint8Array, position: number, path: string): void {
+  for (let done = 0; done < into.length; ) {
+    const n = readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0)
+      throw new ScoreError("corrupt_store", `unit file ends at byte ${position + done}, before its data`, {
+        file: path,
+      });
+    done += n;
+  }
+}
+
+/** Streams a unit's loss section through the verifier's buffer: every value must be finite. */
+function checkLossesFinite(fd: number, layout: UnitLayout, path: string): void {
+  const width = layout.lossDtype === "f16" ? 2 : 4;
+  const total = layout.sequences * (layout.seqLen - 1) * width;
+  for (let done = 0; done < total; ) {
+    const n = Math.min(VERIFY_BUFFER.length, total - done);
+    preadFully(fd, VERIFY_BUFFER.subarray(0, n), layout.lossOffset + done, path);
+    const values =
+      width === 2
+        ? new (float16ArrayClass(path))(VERIFY_BUFFER.buffer, 0, n / 2)
+        : new Float32Array(VERIFY_BUFFER.buffer, 0, n / 4);
+    for (let i = 0; i < values.length; i++)
+      if (!Number.isFinite(values[i])) throw nonFinite(values[i], done / width + i, layout.seqLen, path);
+    done += n;
+  }
 }
 
 /** A NaN or Inf reference loss would rank tokens for selection from garbage: refuse it (padding holds 0). */

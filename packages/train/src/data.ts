@@ -205,12 +205,9 @@ export async function scoredSource(
     seqLen: m.seqLen,
     hasReference: true,
     sequence: (i) => {
-      const s = store.sequence(i);
-      return {
-        ids: Int32Array.from(s.ids),
-        valid: Float32Array.from(s.valid),
-        refLoss: Float32Array.from(s.refLoss),
-      };
+      const { ids, valid, refLoss } = store.sequence(i); // fresh arrays, read from the unit file
+      return { ids, valid, refLoss };
     },
+    close: () => store.close(),
   };
 }

@@ -268,6 +268,7 @@ async function trainOwning(opts: TrainOptions, own: Owned): Promise<TrainSummary
   let source: SequenceSource;
   if (opts.refScores) {
     const store = ScoreStore.open(opts.refScores, { verify: opts.verifyScores ?? true });
+    own(store, (s) => s.close());
     source = await scoredSource(store, opts.refScores, {
       tokenizerHash: tokenizer.hash,
       seqLen: opts.seqLen,
