@@ -18,7 +18,7 @@ const [model, tokenizer] = await Promise.all([CausalLM.load(dir), loadTokenizer(
 const heldOut = join(OUT, "heldout-math.jsonl");
 const docs = readCleanJsonl(join(ROOT, "data/corpus/clean/math_train.sample.jsonl"), 30);
 writeFileSync(heldOut, textJsonl(docs));
-const { loss, tokens } = meanLoss(model, await packText([heldOut], tokenizer, 128));
+const { loss, tokens } = await meanLoss(model, await packText([heldOut], tokenizer, 128));
 console.log(`${dir}: held-out loss ${loss.toFixed(4)} nats/token over ${tokens} tokens`);
 
 // Few-shot chain-of-thought GSM8K as the Rho-1 harness does it (greedy, its stop strings, extraction, grading).

@@ -243,7 +243,7 @@ await pipeline.stage(
     const lossOf = async (dir: string) => {
       const model = await CausalLM.load(dir);
       try {
-        return meanLoss(model, heldOut);
+        return await meanLoss(model, heldOut);
       } finally {
         model.dispose();
       }
@@ -340,7 +340,7 @@ const tokenizer = await loadTokenizer(BASE);
 const shown = [1, 2, 3, 4].filter((i) => i < store.numSequences);
 const rows = shown.map((i) => ({ title: `training sequence ${i}`, ...store.sequence(i) }));
 const clmModel = await CausalLM.load(ckpt(paths.clm, steps));
-const clmLoss = sequenceLosses(
+const clmLoss = await sequenceLosses(
   clmModel,
   rows.map((r) => Int32Array.from(r.ids)),
 );

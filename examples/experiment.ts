@@ -298,22 +298,22 @@ await pipeline.stage(
     const { valid, junk } = probe;
     const T = scale.seqLen - 1;
     const B = probe.rows.length;
-    const probeLoss = (model: CausalLM) => {
+    const probeLoss = async (model: CausalLM) => {
       const flat = new Float32Array(B * T);
-      for (const [b, row] of sequenceLosses(model, probe.rows).entries()) flat.set(row, b * T);
+      for (const [b, row] of (await sequenceLosses(model, probe.rows)).entries()) flat.set(row, b * T);
       return flat;
     };
-    const withModel = async <R>(dir: string, f: (m: CausalLM) => R): Promise<R> => {
+    const withModel = async <R>(dir: string, f: (m: CausalLM) => Promise<R>): Promise<R> => {
       const m = await CausalLM.load(dir);
       try {
-        return f(m);
+        return await f(m);
       } finally {
         m.dispose();
       }
     };
-    const ref = await withModel(p.refModel, (m) => ({
-      held: meanLoss(m, heldOut).loss,
-      probe: probeLoss(m),
+    const ref = await withModel(p.refModel, async (m) => ({
+      held: (await meanLoss(m, heldOut)).loss,
+      probe: await probeLoss(m),
     }));
     const mean = (loss: Float32Array, keep: (i: number) => boolean) => {
       let sum = 0;
@@ -344,7 +344,10 @@ await pipeline.stage(
         selectedClean: clean / selected,
       };
     };
-    const base = await withModel(BASE, (m) => ({ held: meanLoss(m, heldOut), probe: probeLoss(m) }));
+    const base = await withModel(BASE, async (m) => ({
+      held: await meanLoss(m, heldOut),
+      probe: await probeLoss(m),
+    }));
     const probeTokens = valid.reduce((a, v) => a + v, 0);
     const result: Measurements = {
       heldOutTokens: base.held.tokens,
@@ -369,14 +372,14 @@ await pipeline.stage(
       ];
       for (const step of checkpointSteps) {
         const m = metrics[step - 1];
-        const point = await withModel(ckpt(ratio, step), (model) => {
+        const point = await withModel(ckpt(ratio, step), async (model) => {
           const pt: Checkpoint = {
             step,
             tokens: m.tokens,
             selectedTokens: m.selected_tokens,
-            heldOut: meanLoss(model, heldOut).loss,
+            heldOut: (await meanLoss(model, heldOut)).loss,
           };
-          if (tracked) Object.assign(pt, probeStats(probeLoss(model)));
+          if (tracked) Object.assign(pt, probeStats(await probeLoss(model)));
           return pt;
         });
         points.push(point);

@@ -4,7 +4,7 @@
  * argv: JSON of { batch, seq, steps }.
  */
 import { type Communicator, communicatorFromEnvironment } from "@rho1/distributed";
-import { AdamW, batchGradients, clipGradNorm } from "@rho1/train";
+import { AdamW, batchGradients, clipGradNormAsync } from "@rho1/train";
 import { CausalLM, mulberry32, parseConfig } from "@rho1/transformer";
 import { BENCH_LLAMA_CONFIG, setupOurs } from "../lib/anchor.ts";
 
@@ -48,12 +48,12 @@ for (let s = 0; s <= steps; s++) {
   comm.barrier(); // every rank starts the step together: step time is the slowest rank's
   collectiveSeconds = 0;
   const t0 = performance.now();
-  const r = batchGradients(model, [{ batch: B, time: T, ids, refLoss }], {
+  const r = await batchGradients(model, [{ batch: B, time: T, ids, refLoss }], {
     ratio: 0.6,
     scope: "batch",
     communicator: comm,
   });
-  const { grads } = clipGradNorm(r.grads, 1.0);
+  const { grads } = await clipGradNormAsync(r.grads, 1.0);
   optimizer.step(grads);
   for (const g of grads.values()) g.dispose();
   if (s > 0) {

@@ -7,7 +7,7 @@
  *
  *   bun benchmarks/train/run.ts [--steps N] [--batch B] [--seq T]
  */
-import { AdamW, batchGradients, clipGradNorm } from "@rho1/train";
+import { AdamW, batchGradients, clipGradNormAsync } from "@rho1/train";
 import { CausalLM, parseConfig, tf } from "@rho1/transformer";
 import {
   applyBenchEnv,
@@ -60,12 +60,12 @@ const rand = () => {
   seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
   return seed / 4294967296;
 };
-function step(ratio: number): number {
+async function step(ratio: number): Promise<number> {
   const ids = Int32Array.from({ length: B * T }, () => 1 + Math.floor(rand() * (config.vocabSize - 1)));
   const refLoss = ratio < 1 ? Float32Array.from({ length: B * (T - 1) }, () => rand() * 10) : undefined;
   const t0 = performance.now();
-  const r = batchGradients(model, [{ batch: B, time: T, ids, refLoss }], { ratio, scope: "batch" });
-  const { grads } = clipGradNorm(r.grads, 1.0);
+  const r = await batchGradients(model, [{ batch: B, time: T, ids, refLoss }], { ratio, scope: "batch" });
+  const { grads } = await clipGradNormAsync(r.grads, 1.0);
   optimizer.step(grads);
   for (const g of grads.values()) g.dispose();
   return (performance.now() - t0) / 1000;
@@ -74,8 +74,8 @@ function step(ratio: number): number {
 const times = { clm: [] as number[], slm: [] as number[] };
 for (let s = 0; s <= steps; s++) {
   // Interleaved, so machine noise hits both alike; the first round is warm-up.
-  const clm = step(1);
-  const slm = step(RATIO);
+  const clm = await step(1);
+  const slm = await step(RATIO);
   if (s > 0) {
     times.clm.push(clm);
     times.slm.push(slm);

@@ -111,14 +111,14 @@ describe("meanLoss / sequenceLosses", () => {
           ? { ids: full, valid: new Float32Array(7).fill(1) }
           : { ids: padded, valid: Float32Array.from([1, 1, 1, 0, 0, 0, 0]) },
     };
-    const [a, b] = sequenceLosses(model, [full, padded], 1);
-    const [a2] = sequenceLosses(model, [full, padded], 2);
+    const [a, b] = await sequenceLosses(model, [full, padded], 1);
+    const [a2] = await sequenceLosses(model, [full, padded], 2);
     expect(a2).toEqual(a);
     // Causal: the unpadded prefix [1, 8, 3, 2] alone gives the same three losses.
-    const [short] = sequenceLosses(model, [Int32Array.from([1, 8, 3, 2])]);
+    const [short] = await sequenceLosses(model, [Int32Array.from([1, 8, 3, 2])]);
     for (let t = 0; t < 3; t++) expect(b[t]).toBeCloseTo(short[t], 5);
     const expected = (a.reduce((s, x) => s + x, 0) + short.reduce((s, x) => s + x, 0)) / 10;
-    const { loss, tokens } = meanLoss(model, source);
+    const { loss, tokens } = await meanLoss(model, source);
     expect(tokens).toBe(10);
     expect(loss).toBeCloseTo(expected, 5);
     // A random model over 32 tokens is near uniform: CE ≈ ln 32.
@@ -126,11 +126,11 @@ describe("meanLoss / sequenceLosses", () => {
     model.dispose();
   });
 
-  test("rows of different lengths in one batch are an error", () => {
+  test("rows of different lengths in one batch are an error", async () => {
     const model = CausalLM.random(config, 3);
-    expect(() => sequenceLosses(model, [Int32Array.from([1, 2, 3]), Int32Array.from([1, 2])])).toThrow(
-      "row 1: expected 3 ids, found 2",
-    );
+    await expect(
+      sequenceLosses(model, [Int32Array.from([1, 2, 3]), Int32Array.from([1, 2])]),
+    ).rejects.toThrow("row 1: expected 3 ids, found 2");
     model.dispose();
   });
 });

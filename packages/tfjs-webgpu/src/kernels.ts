@@ -358,6 +358,8 @@ const keyTile = (d: number) => Math.max(4, Math.min(32, Math.floor(2048 / d)));
 /**
  * The query-row walk over key tiles shared by the forward ("out"), the log-sum-exp ("lse") and the dq ("dq") passes.
  * Inputs Q, K, V, M (key mask); "dq" also reads DO (output gradient), L (lse) and DD (rowsum(dO·O)).
+ * M is read through f32(): tfjs-webgpu's Cast from int32 to float32 relabels the int32 buffer without converting it,
+ * so a key mask made from an int32 attention mask arrives as array<i32>.
  */
 function attentionWalk(mode: "out" | "lse" | "dq", dims: AttnDims): ProgramSpec {
   const { b, tq, nh, nkv, d } = dims;
@@ -459,7 +461,7 @@ function attentionWalk(mode: "out" | "lse" | "dq", dims: AttnDims): ProgramSpec 
           }
           for (var e = lane; e < KT; e += QB) {
             let j = t0 + e;
-            mTile[e] = select(0.0, M[bb * Tk + min(j, Tk - 1)], j < Tk);
+            mTile[e] = select(0.0, f32(M[bb * Tk + min(j, Tk - 1)]), j < Tk);
           }
           workgroupBarrier();
           for (var jj = 0; jj < KT; jj++) {
@@ -519,7 +521,7 @@ function attentionKeyPass(mode: "dk" | "dv", dims: AttnDims): ProgramSpec {
         var krow: array<f32, D>;
         var vrow: array<f32, D>;
         for (var e = 0; e < D; e++) { acc[e] = 0.0; krow[e] = K[kBase + e]; vrow[e] = V[kBase + e]; }
-        if (M[b * Tk + j] != 0.0) {
+        if (f32(M[b * Tk + j]) != 0.0) {
           for (var i = max(0, j - uniforms.queryOffset); i < Tq; i++) {
             for (var g = 0; g < GROUP; g++) {
               let h = kvh * GROUP + g;

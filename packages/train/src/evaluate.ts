@@ -2,11 +2,30 @@
  * Held-out loss: mean cross-entropy over the valid targets of packed sequences (padding excluded), the quantity
  * Trainer logs as `eval_loss`. Used by `train --eval-data` and by the demo and experiment.
  */
-import { type CausalLM, tf } from "@rho1/transformer";
+import type { ReferenceModel } from "@rho1/selective-loss";
+import { tf } from "@rho1/transformer";
 import type { SequenceSource } from "./data.ts";
 
+/** Per-token CE of a batch from an untaped pass, read with `await data()` (every backend, WebGPU included). */
+export async function tokenLossValues(
+  model: ReferenceModel,
+  ids: tf.Tensor2D,
+  mask?: tf.Tensor2D,
+): Promise<Float32Array> {
+  const ce = tf.tidy(() => model.tokenLosses(ids, mask).ce);
+  try {
+    return Float32Array.from((await ce.data()) as Float32Array);
+  } finally {
+    ce.dispose();
+  }
+}
+
 /** ce[i] = CE of predicting ids[t+1] for every row i (length seqLen − 1; padding positions hold 0). */
-export function sequenceLosses(model: CausalLM, rows: Int32Array[], batchSize = 16): Float32Array[] {
+export async function sequenceLosses(
+  model: ReferenceModel,
+  rows: Int32Array[],
+  batchSize = 16,
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let start = 0; start < rows.length; start += batchSize) {
     const batch = rows.slice(start, start + batchSize);
@@ -17,28 +36,30 @@ export function sequenceLosses(model: CausalLM, rows: Int32Array[], batchSize = 
       ids.set(r, b * T);
     });
     const input = tf.tensor2d(ids, [batch.length, T], "int32");
-    const ce = tf.tidy(() => model.tokenLosses(input as tf.Tensor2D).ce);
-    const values = ce.dataSync() as Float32Array;
-    input.dispose();
-    ce.dispose();
+    let values: Float32Array;
+    try {
+      values = await tokenLossValues(model, input);
+    } finally {
+      input.dispose();
+    }
     for (let b = 0; b < batch.length; b++) out.push(values.slice(b * (T - 1), (b + 1) * (T - 1)));
   }
   return out;
 }
 
 /** Mean CE over the valid targets of every sequence of `source`, summed in float64, and the number of tokens. */
-export function meanLoss(
-  model: CausalLM,
+export async function meanLoss(
+  model: ReferenceModel,
   source: SequenceSource,
   batchSize = 16,
-): { loss: number; tokens: number } {
+): Promise<{ loss: number; tokens: number }> {
   let sum = 0;
   let n = 0;
   for (let start = 0; start < source.numSequences; start += batchSize) {
     const seqs = Array.from({ length: Math.min(batchSize, source.numSequences - start) }, (_, i) =>
       source.sequence(start + i),
     );
-    const ce = sequenceLosses(
+    const ce = await sequenceLosses(
       model,
       seqs.map((s) => s.ids),
       batchSize,

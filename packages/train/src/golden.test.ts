@@ -55,7 +55,7 @@ describe.skipIf(!present)("golden: SLM gradients and two AdamW steps vs PyTorch 
       });
       const worst = { grad: 0, after2: 0, after2Stable: 0, loss: 0, norm: 0 };
       for (let step = 0; step < 2; step++) {
-        const r = batchGradients(model, [batch], opts);
+        const r = await batchGradients(model, [batch], opts);
         expect(Array.from(r.selected[0] as Float32Array)).toEqual(
           Array.from(golden.readFloat32(`selected_step${step}`)),
         );

@@ -55,11 +55,11 @@ describe("batchGradients", () => {
     [0.5, "batch"],
     [0.4, "sequence"],
   ] as const) {
-    test(`N micro-batches equal one batch N× larger (ratio ${ratio}, ${scope})`, () => {
+    test(`N micro-batches equal one batch N× larger (ratio ${ratio}, ${scope})`, async () => {
       const model = bigram(1);
-      const whole = batchGradients(model, split(1), { ratio, scope });
-      const parts = batchGradients(model, split(2), { ratio, scope });
-      const quarters = batchGradients(model, split(4), { ratio, scope });
+      const whole = await batchGradients(model, split(1), { ratio, scope });
+      const parts = await batchGradients(model, split(2), { ratio, scope });
+      const quarters = await batchGradients(model, split(4), { ratio, scope });
       for (const other of [parts, quarters]) {
         expect(Math.abs(other.loss - whole.loss)).toBeLessThan(1e-6);
         expect(other.stats.nSelected).toBe(whole.stats.nSelected);
@@ -82,9 +82,9 @@ describe("batchGradients", () => {
       } else expect(whole.stats.lossSelected).toBeCloseTo(whole.loss, 5);
     });
   }
-  test("the loss and gradient are those of the selected tokens only", () => {
+  test("the loss and gradient are those of the selected tokens only", async () => {
     const model = bigram(2);
-    const r = batchGradients(model, split(1), { ratio: 0.5 });
+    const r = await batchGradients(model, split(1), { ratio: 0.5 });
     const sel = r.selected[0] as Float32Array;
     const { ce } = model.tokenLosses(tf.tensor2d(ids, [B, T], "int32"), tf.tensor2d(mask, [B, T]));
     const ceData = ce.dataSync();
@@ -115,14 +115,16 @@ describe("batchGradients", () => {
       expect(norm).toBeGreaterThan(0);
     }
   });
-  test("bad batches are refused with the field named", () => {
+  test("bad batches are refused with the field named", async () => {
     const model = bigram(3);
-    expect(() => batchGradients(model, [], { ratio: 1 })).toThrow(TrainError);
+    await expect(batchGradients(model, [], { ratio: 1 })).rejects.toThrow(TrainError);
     const [mb] = split(1) as [MicroBatch];
-    expect(() => batchGradients(model, [{ ...mb, ids: mb.ids.slice(1) }], { ratio: 1 })).toThrow(
+    await expect(batchGradients(model, [{ ...mb, ids: mb.ids.slice(1) }], { ratio: 1 })).rejects.toThrow(
       /ids has 27 values, expected 28/,
     );
-    expect(() => batchGradients(model, [{ ...mb, refLoss: undefined }], { ratio: 0.5 })).toThrow(/reference/);
+    await expect(batchGradients(model, [{ ...mb, refLoss: undefined }], { ratio: 0.5 })).rejects.toThrow(
+      /reference/,
+    );
     const nan = { ...mb, label: "sequences 3..6" };
     const broken: TrainableModel = {
       variables: model.variables,
@@ -131,7 +133,7 @@ describe("batchGradients", () => {
         return { ce: tf.mul(r.ce, Number.NaN) as tf.Tensor2D, valid: r.valid };
       },
     };
-    expect(() => batchGradients(broken, [nan], { ratio: 1 })).toThrow(
+    await expect(batchGradients(broken, [nan], { ratio: 1 })).rejects.toThrow(
       /NaN on micro-batch 0 \(sequences 3..6\)/,
     );
   });

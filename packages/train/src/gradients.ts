@@ -4,7 +4,6 @@ import {
   excessLoss,
   type LossPart,
   type ReferenceModel,
-  referenceLosses,
   type SelectionScope,
   type SelectionStats,
   selectionCount,
@@ -13,8 +12,10 @@ import {
   selectParts,
   targetValidity,
 } from "@rho1/selective-loss";
+import { canReadSync } from "@rho1/transformer";
 import * as tf from "@tensorflow/tfjs-core";
 import { TrainError } from "./errors.ts";
+import { tokenLossValues } from "./evaluate.ts";
 
 /** What training needs of a model: float32 variables and differentiable per-token losses (CausalLM has both). */
 export interface TrainableModel {
@@ -174,11 +175,11 @@ function gatherInOrder(group: Communicator, mine: number[]): number[] {
  * Sums the gradients over all ranks with one all-reduce: every gradient is copied into one buffer (variables in
  * the model's order, the same on every rank), summed in place, and copied back into fresh tensors.
  */
-function allReduceGradients(
+async function allReduceGradients(
   group: Communicator,
   grads: Map<string, tf.Tensor>,
   variables: Map<string, tf.Variable>,
-): void {
+): Promise<void> {
   let total = 0;
   for (const key of variables.keys()) total += grads.get(key)?.size ?? 0;
   const fused = new Float32Array(total);
@@ -186,7 +187,7 @@ function allReduceGradients(
   for (const key of variables.keys()) {
     const g = grads.get(key);
     if (!g) continue;
-    fused.set(g.dataSync() as Float32Array, offset);
+    fused.set((await g.data()) as Float32Array, offset);
     offset += g.size;
   }
   group.allReduceSum(fused);
@@ -226,12 +227,18 @@ function checkMicroBatch(mb: MicroBatch, i: number, time: number): void {
  * give the same loss and gradients as one batch N times larger: the loss is normalised by the whole batch's selected
  * count, and with scope "batch" (and ratio < 1) tokens are ranked across all micro-batches, which costs one extra
  * forward pass per micro-batch to score them first. Scope "sequence" ranks rows independently and needs no extra pass.
+ *
+ * Every read of the device is an `await data()`, so this runs on every backend, WebGPU included. The selection and
+ * the statistics need the model's CE on the host before the loss is formed on the gradient tape: a host backend (cpu,
+ * wasm, tfjs-node) hands it over from the taped pass itself at no cost, while a GPU backend, which cannot read
+ * synchronously, scores the micro-batch first with an untaped pass (the same kernels on the same inputs, so the same
+ * values) and reads that.
  */
-export function batchGradients(
+export async function batchGradients(
   model: TrainableModel,
   microBatches: MicroBatch[],
   opts: SelectionOptions,
-): BatchGradients {
+): Promise<BatchGradients> {
   const { ratio, referenceModel, communicator: comm } = opts;
   const scope = opts.scope ?? "batch";
   const group = comm && comm.size > 1 ? comm : null;
@@ -246,34 +253,37 @@ export function batchGradients(
   }));
   try {
     const valids = microBatches.map((mb) => targetValidity(mb.batch, mb.time, mb.mask, mb.valid));
-    const refs = microBatches.map((mb, i) => {
-      if (mb.refLoss || ratio === 1) return mb.refLoss;
+    const refs: (Float32Array | undefined)[] = [];
+    for (const [i, mb] of microBatches.entries()) {
       const t = tensors[i] as (typeof tensors)[number];
-      if (referenceModel) return referenceLosses(referenceModel, t.ids, t.mask);
-      throw new TrainError(
-        `micro-batch ${i}: ratio ${ratio} < 1 needs reference losses or a reference model`,
-        "no_reference",
-      );
-    });
+      if (mb.refLoss || ratio === 1) refs.push(mb.refLoss);
+      else if (referenceModel) refs.push(await tokenLossValues(referenceModel, t.ids, t.mask));
+      else
+        throw new TrainError(
+          `micro-batch ${i}: ratio ${ratio} < 1 needs reference losses or a reference model`,
+          "no_reference",
+        );
+    }
     const parts = microBatches.map((mb, i) => ({ rows: mb.batch, valid: valids[i] as Float32Array }));
     const denominator = group
       ? groupDenominator(group, parts, L, ratio, scope)
       : selectionDenominator(parts, L, ratio, scope);
     if (denominator === 0) throw new TrainError("batch has no valid token to train on", "empty_batch");
 
-    // Batch-wide ranking across micro-batches: score them all first (no tape), then select over all of them.
+    // Batch-wide ranking across micro-batches needs every micro-batch's CE before any tape; so does a backend that
+    // cannot hand the taped CE to the host synchronously.
+    const batchWide = scope === "batch" && ratio < 1 && (microBatches.length > 1 || group !== null);
+    let scored: Float32Array[] | undefined;
+    if (batchWide || !canReadSync()) {
+      scored = [];
+      for (const t of tensors) scored.push(await tokenLossValues(model, t.ids, t.mask));
+    }
     let batchSelection: Float32Array[] | undefined;
-    if (scope === "batch" && ratio < 1 && (microBatches.length > 1 || group)) {
-      const scored = parts.map((part, i) => {
-        const t = tensors[i] as (typeof tensors)[number];
-        const ce = tf.tidy(() => model.tokenLosses(t.ids, t.mask).ce);
-        const data = Float32Array.from(ce.dataSync());
-        ce.dispose();
-        return { ...part, ce: data, ref: refs[i] };
-      });
+    if (batchWide) {
+      const withCe = parts.map((part, i) => ({ ...part, ce: scored?.[i] as Float32Array, ref: refs[i] }));
       batchSelection = group
-        ? groupSelection(group, scored, L, ratio)
-        : selectParts(scored, L, ratio, "batch").selected;
+        ? groupSelection(group, withCe, L, ratio)
+        : selectParts(withCe, L, ratio, "batch").selected;
     }
 
     const varNames = new Map<string, string>();
@@ -285,31 +295,36 @@ export function batchGradients(
     let loss = 0;
     const microStats: SelectionStats[] = [];
     const microLosses: number[] = [];
-    microBatches.forEach((mb, i) => {
+    for (const [i, mb] of microBatches.entries()) {
       const t = tensors[i] as (typeof tensors)[number];
       const validT = tf.tensor2d(valids[i] as Float32Array, [mb.batch, L], "float32");
-      let microSelected: Float32Array | undefined;
-      let stats: SelectionStats | undefined;
+      let result: ReturnType<typeof selectiveLoss> | undefined;
+      let taped: tf.Tensor | undefined;
       const { value, grads: g } = tf.variableGrads(() => {
         const { ce } = model.tokenLosses(t.ids, t.mask);
-        tokenLoss.push(Float32Array.from(ce.dataSync() as Float32Array));
-        const r = selectiveLoss({
+        if (!scored) taped = tf.keep(ce); // read below, after the tape (the backward keeps its own copies)
+        result = selectiveLoss({
           ce,
           valid: validT,
+          // Without a host copy (host backends only) selectiveLoss reads the taped ce itself.
+          ceValues: scored?.[i],
+          validValues: valids[i],
           refLoss: refs[i],
           ratio,
           scope,
           selected: batchSelection?.[i],
           denominator,
         });
-        microSelected = r.selected.dataSync() as Float32Array;
-        r.selected.dispose();
-        stats = r.stats;
-        return r.loss;
+        result.selected.dispose();
+        return result.loss;
       }, varList);
       validT.dispose();
-      const microLoss = value.dataSync()[0] as number;
+      const microLoss = (await value.data())[0] as number;
       value.dispose();
+      if (taped) {
+        tokenLoss.push(Float32Array.from((await taped.data()) as Float32Array));
+        taped.dispose();
+      } else tokenLoss.push(scored?.[i] as Float32Array);
       if (!Number.isFinite(microLoss)) {
         for (const x of Object.values(g)) x.dispose();
         throw new TrainError(
@@ -328,9 +343,10 @@ export function batchGradients(
           grad.dispose();
         } else grads.set(key, grad);
       }
-      selected.push(Float32Array.from(microSelected as Float32Array));
-      microStats.push(stats as SelectionStats);
-    });
+      const r = result as ReturnType<typeof selectiveLoss>;
+      selected.push(Float32Array.from(r.selectedValues));
+      microStats.push(r.stats);
+    }
     let total: ReturnType<typeof combineStats>;
     if (group) {
       // Every micro-batch's loss and statistics, in batch order: the same sums in the same order as one process.
@@ -343,7 +359,7 @@ export function batchGradients(
         stats.push(statsFrom(all.slice(i + 1, i + 1 + STAT_FIELDS)));
       }
       total = combineStats(stats);
-      allReduceGradients(group, grads, model.variables);
+      await allReduceGradients(group, grads, model.variables);
     } else total = combineStats(microStats);
     return {
       grads,

@@ -19,7 +19,7 @@ import {
   rotateCheckpoints,
   saveCheckpoint,
 } from "./checkpoint.ts";
-import { clipGradNorm } from "./clip.ts";
+import { clipGradNormAsync } from "./clip.ts";
 import { packText, type SequenceSource, scoredSource } from "./data.ts";
 import { TrainError } from "./errors.ts";
 import { meanLoss } from "./evaluate.ts";
@@ -481,10 +481,10 @@ async function trainOwning(opts: TrainOptions, own: Owned): Promise<TrainSummary
     };
   };
 
-  const evaluate = () => {
+  const evaluate = async () => {
     if (!evalSource) return;
     const t0 = performance.now();
-    const { loss, tokens: evalTokens } = meanLoss(model, evalSource);
+    const { loss, tokens: evalTokens } = await meanLoss(model, evalSource);
     const line: EvalMetrics = {
       step,
       epoch: epochOf(),
@@ -511,9 +511,9 @@ async function trainOwning(opts: TrainOptions, own: Owned): Promise<TrainSummary
       // Every rank draws the whole batch (the sampler stays in step everywhere) and reads only its own slice.
       const drawn = Array.from({ length: comm.size * gradAccum }, () => sampler.next(batchSize));
       const micro = drawn.slice(comm.rank * gradAccum, (comm.rank + 1) * gradAccum).map(makeMicroBatch);
-      let result: ReturnType<typeof batchGradients>;
+      let result: Awaited<ReturnType<typeof batchGradients>>;
       try {
-        result = batchGradients(model, micro, {
+        result = await batchGradients(model, micro, {
           ratio,
           scope,
           referenceModel: reference,
@@ -531,8 +531,8 @@ async function trainOwning(opts: TrainOptions, own: Owned): Promise<TrainSummary
       opts.onBatch?.(step, { micro, tokenLoss: result.tokenLoss, selected: result.selected });
       let grads = result.grads;
       let norm: number;
-      if (clip > 0) ({ grads, norm } = clipGradNorm(grads, clip));
-      else norm = clipGradNorm(grads, Number.POSITIVE_INFINITY).norm;
+      if (clip > 0) ({ grads, norm } = await clipGradNormAsync(grads, clip));
+      else norm = (await clipGradNormAsync(grads, Number.POSITIVE_INFINITY)).norm;
       if (!Number.isFinite(norm)) {
         for (const g of grads.values()) g.dispose();
         throw new TrainError(
@@ -603,7 +603,7 @@ async function trainOwning(opts: TrainOptions, own: Owned): Promise<TrainSummary
             `lr ${stepLr.toExponential(2)}  ${Math.round(metrics.tokens_per_s)} tok/s  ETA ${formatEta((totalSteps - step) * smoothedStepSeconds)}`,
         );
       }
-      if (evalSource && ((evalEvery > 0 && step % evalEvery === 0) || step === totalSteps)) evaluate();
+      if (evalSource && ((evalEvery > 0 && step % evalEvery === 0) || step === totalSteps)) await evaluate();
       if (lead && ((saveEvery > 0 && step % saveEvery === 0) || step === totalSteps)) {
         const checkpointDir = join(opts.outDir, checkpointName(step));
         if (best?.step === step) best.checkpoint = checkpointDir;
@@ -622,7 +622,7 @@ async function trainOwning(opts: TrainOptions, own: Owned): Promise<TrainSummary
         lastCheckpoint = await saveCheckpoint(
           opts.outDir,
           model,
-          optimizer.state(),
+          await optimizer.stateAsync(),
           state,
           trainerState(),
           opts.modelDir,

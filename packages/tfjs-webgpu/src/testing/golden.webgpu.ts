@@ -9,19 +9,27 @@
  * on the CPU; those reads touch no GPU memory and are not counted.)
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSafetensors } from "@rho1/safetensors";
-import { selectionCount, selectTokens } from "@rho1/selective-loss";
-import { AdamW, clipGradNormAsync } from "@rho1/train";
+import {
+  AdamW,
+  batchGradients,
+  clipGradNormAsync,
+  type EvalMetrics,
+  type StepMetrics,
+  type TrainOptions,
+  train,
+} from "@rho1/train";
 import { CausalLM, ops, tf } from "@rho1/transformer";
 import { registerWebGPUKernels, setupWebGPU, unregisterWebGPUKernels, webgpuBufferCount } from "../index.ts";
 
 const SHARED = join(import.meta.dir, "../../../../../shared");
 const MODELS = join(SHARED, "fixtures/models");
 const TRAIN = join(SHARED, "fixtures/train");
-const STORIES = join(import.meta.dir, "../../../../models/stories260K");
+const REPO = join(import.meta.dir, "../../../..");
+const STORIES = join(REPO, "models/stories260K");
 
 let syncReads = 0;
 setDefaultTimeout(300_000); // a software adapter runs at a few GFLOP/s
@@ -175,6 +183,15 @@ describe.each(["llama-gqa-f32", "llama-tied-bf16-sharded", "llama-f16", "mistral
       const { ce, valid } = model.tokenLosses(ids, mask); // ids already uploaded: labels come from the device
       expect(maxAbs(await read(ce), expected.readFloat32("token_loss"))).toBeLessThan(1e-4);
       expect(Array.from(await read(valid))).toEqual(Array.from(expected.readFloat32("valid")));
+      // An int32 mask (what the scorer passes) reaches the attention kernel as an int32 buffer: same losses.
+      const intMask = tf.tensor2d(
+        Int32Array.from(ints(expected.readFloat32("attention_mask"))),
+        [b, t],
+        "int32",
+      );
+      const fromInt = model.tokenLosses(ids, intMask);
+      expect(Array.from(await read(fromInt.ce))).toEqual(Array.from(await read(ce)));
+      tf.dispose([intMask, fromInt.ce, fromInt.valid]);
 
       const prompt = ints(expected.readFloat32("greedy_prompt"));
       const greedy = ints(expected.readFloat32("greedy_output"));
@@ -252,66 +269,24 @@ describe("save", () => {
   });
 });
 
-/** One SLM step as @rho1/train takes it, with every read awaited: selection from the read-back CE, loss, grads. */
-async function slmStep(
-  model: CausalLM,
-  ids: tf.Tensor2D,
-  mask: tf.Tensor2D,
-  validHost: Float32Array,
-  refLoss: Float32Array,
-  ratio: number,
-  scope: "batch" | "sequence",
-) {
-  const [b, t] = [ids.shape[0], ids.shape[1] - 1];
-  const ceNoTape = tf.tidy(() => model.tokenLosses(ids, mask).ce);
-  const ce0 = await read(ceNoTape);
-  ceNoTape.dispose();
-  const excess = Float32Array.from(ce0, (c, i) => (validHost[i] !== 0 ? c - (refLoss[i] as number) : 0));
-  const selected = ratio === 1 ? validHost : selectTokens(excess, validHost, b, t, ratio, scope);
-  let denominator = 0;
-  if (scope === "batch")
-    denominator = selectionCount(
-      ratio,
-      validHost.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0),
-    );
-  else
-    for (let r = 0; r < b; r++)
-      denominator += selectionCount(
-        ratio,
-        validHost.subarray(r * t, (r + 1) * t).filter((v) => v !== 0).length,
-      );
-  const sel = tf.tensor2d(selected, [b, t]);
-  const { value, grads } = tf.variableGrads(
-    () => tf.div(tf.sum(tf.mul(model.tokenLosses(ids, mask).ce, sel)), denominator) as tf.Scalar,
-    [...model.variables.values()],
-  );
-  sel.dispose();
-  const loss = (await read(value))[0] as number;
-  value.dispose();
-  const byName = new Map<string, tf.Tensor>();
-  for (const [key, v] of model.variables) byName.set(key, grads[v.name] as tf.Tensor);
-  return { loss, selected, grads: byName };
-}
-
 describe("golden: SLM gradients and two AdamW steps vs PyTorch (llama-gqa-f32)", () => {
   for (const [scope, ratio] of [
     ["batch", "1.0"],
     ["batch", "0.6"],
     ["sequence", "0.6"],
   ] as const) {
-    test(`${scope} ratio ${ratio}`, async () => {
+    test(`${scope} ratio ${ratio}: @rho1/train's batchGradients, clipping and AdamW`, async () => {
       const expected = openSafetensors(join(MODELS, "llama-gqa-f32.expected.safetensors"));
       const golden = openSafetensors(join(TRAIN, `llama-gqa-f32.train_${scope}_ratio${ratio}.safetensors`));
       const model = await CausalLM.load(join(MODELS, "llama-gqa-f32"));
       const [B, T] = expected.info("input_ids").shape as [number, number];
-      const idsHost = Int32Array.from(expected.readFloat32("input_ids"));
-      const maskHost = expected.readFloat32("attention_mask");
-      const validHost = new Float32Array(B * (T - 1));
-      for (let r = 0; r < B; r++)
-        for (let i = 0; i < T - 1; i++)
-          validHost[r * (T - 1) + i] = maskHost[r * T + i] !== 0 && maskHost[r * T + i + 1] !== 0 ? 1 : 0;
-      const ids = tf.tensor2d(idsHost, [B, T], "int32");
-      const mask = tf.tensor2d(maskHost, [B, T]);
+      const batch = {
+        batch: B,
+        time: T,
+        ids: Int32Array.from(expected.readFloat32("input_ids")),
+        mask: expected.readFloat32("attention_mask"),
+        refLoss: golden.readFloat32("ref_loss"),
+      };
       const optimizer = new AdamW(model.variables, {
         lr: 1e-2,
         beta1: 0.9,
@@ -321,16 +296,10 @@ describe("golden: SLM gradients and two AdamW steps vs PyTorch (llama-gqa-f32)",
       });
       const before = syncReads;
       for (let step = 0; step < 2; step++) {
-        const r = await slmStep(
-          model,
-          ids,
-          mask,
-          validHost,
-          golden.readFloat32("ref_loss"),
-          Number(ratio),
-          scope,
+        const r = await batchGradients(model, [batch], { ratio: Number(ratio), scope });
+        expect(Array.from(r.selected[0] as Float32Array)).toEqual(
+          Array.from(golden.readFloat32(`selected_step${step}`)),
         );
-        expect(Array.from(r.selected)).toEqual(Array.from(golden.readFloat32(`selected_step${step}`)));
         const want = golden.readFloat32(`loss_step${step}`)[0] as number;
         expect(Math.abs(r.loss - want) / want).toBeLessThan(1e-4);
         const { grads, norm } = await clipGradNormAsync(r.grads, 1.0);
@@ -346,11 +315,87 @@ describe("golden: SLM gradients and two AdamW steps vs PyTorch (llama-gqa-f32)",
       for (const [name, v] of model.variables)
         expect(relativeError(await read(v), golden.readFloat32(`after2.${name}`))).toBeLessThan(1e-4);
       expect(syncReads - before).toBe(0);
-      tf.dispose([ids, mask]);
       optimizer.dispose();
       model.dispose();
     });
   }
+});
+
+describe("rho1 train on webgpu against the cpu backend (stories260K)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rho1-webgpu-train-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const texts = readFileSync(join(REPO, "data/corpus/clean/gsm8k_train.sample.jsonl"), "utf8")
+    .split("\n")
+    .filter((line) => line.trim())
+    .slice(0, 80)
+    .map((line) => {
+      const { question, answer } = JSON.parse(line) as { question: string; answer: string };
+      return JSON.stringify({ text: `${question}\n${answer}` });
+    });
+  const corpus = join(dir, "corpus.jsonl");
+  const heldOut = join(dir, "heldout.jsonl");
+  writeFileSync(corpus, `${texts.slice(0, 64).join("\n")}\n`);
+  writeFileSync(heldOut, `${texts.slice(64).join("\n")}\n`);
+
+  /** One `rho1 train` run on `backend`: the per-step metrics and the evaluations, and the sync reads it made. */
+  async function run(backend: "webgpu" | "cpu", name: string, opts: Partial<TrainOptions>) {
+    await tf.setBackend(backend);
+    try {
+      const steps: StepMetrics[] = [];
+      const evals: EvalMetrics[] = [];
+      const before = syncReads;
+      const summary = await train({
+        modelDir: STORIES,
+        data: [corpus],
+        evalData: [heldOut],
+        outDir: join(dir, `${name}-${backend}`),
+        seqLen: 64,
+        batchSize: 4,
+        steps: 4,
+        saveEvery: 2,
+        lr: 2e-3,
+        warmup: 1,
+        seed: 1,
+        progress: null,
+        onStep: (m) => steps.push(m),
+        onEval: (m) => evals.push(m),
+        ...opts,
+      });
+      return { summary, steps, evals, syncReads: syncReads - before };
+    } finally {
+      await tf.setBackend("webgpu");
+    }
+  }
+
+  function expectClose(gpu: Awaited<ReturnType<typeof run>>, cpu: Awaited<ReturnType<typeof run>>) {
+    expect(gpu.syncReads).toBe(0);
+    expect(gpu.steps.length).toBe(cpu.steps.length);
+    gpu.steps.forEach((g, i) => {
+      const c = cpu.steps[i] as StepMetrics;
+      expect(Math.abs(g.loss - c.loss)).toBeLessThan(1e-3);
+      expect(Math.abs((g.loss_selected ?? 0) - (c.loss_selected ?? 0))).toBeLessThan(1e-3);
+      expect(g.selected_tokens).toBe(c.selected_tokens);
+      expect(Math.abs(g.grad_norm - c.grad_norm) / c.grad_norm).toBeLessThan(1e-3);
+    });
+    expect(gpu.evals.map((e) => e.step)).toEqual(cpu.evals.map((e) => e.step));
+    for (const [i, g] of gpu.evals.entries())
+      expect(Math.abs(g.eval_loss - (cpu.evals[i] as EvalMetrics).eval_loss)).toBeLessThan(1e-3);
+  }
+
+  test("causal LM, then SLM at ratio 0.6 against that reference model over 2 micro-batches: losses within 1e-3, no sync read", async () => {
+    const clmGpu = await run("webgpu", "clm", {});
+    const clmCpu = await run("cpu", "clm", {});
+    expectClose(clmGpu, clmCpu);
+    // Both SLM runs score against the same reference weights (the cpu run's), so only the backend differs.
+    const slm = { refModelDir: clmCpu.summary.finalDir, selectRatio: 0.6, gradAccum: 2, batchSize: 2 };
+    const slmGpu = await run("webgpu", "slm", slm);
+    const slmCpu = await run("cpu", "slm", slm);
+    expectClose(slmGpu, slmCpu);
+    const report = (r: Awaited<ReturnType<typeof run>>) =>
+      `${r.steps.map((m) => m.loss.toFixed(5)).join(" ")} | eval ${r.evals.map((e) => e.eval_loss.toFixed(5)).join(" ")}`;
+    console.log(`train webgpu CLM ${report(clmGpu)}\ntrain cpu    CLM ${report(clmCpu)}`);
+    console.log(`train webgpu SLM ${report(slmGpu)}\ntrain cpu    SLM ${report(slmCpu)}`);
+  });
 });
 
 describe("no leaks", () => {
@@ -371,14 +416,15 @@ describe("no leaks", () => {
   test("200 SLM training steps: tensors and GPU buffers flat", async () => {
     const model = await CausalLM.load(join(MODELS, "llama-gqa-f32"));
     const [B, T] = [2, 8];
-    const idsHost = Int32Array.from({ length: B * T }, (_, i) => (i * 37) % model.config.vocabSize);
-    const ids = tf.tensor2d(idsHost, [B, T], "int32");
-    const mask = tf.ones([B, T]) as tf.Tensor2D;
-    const validHost = new Float32Array(B * (T - 1)).fill(1);
-    const ref = new Float32Array(B * (T - 1)).fill(1);
+    const batch = {
+      batch: B,
+      time: T,
+      ids: Int32Array.from({ length: B * T }, (_, i) => (i * 37) % model.config.vocabSize),
+      refLoss: new Float32Array(B * (T - 1)).fill(1),
+    };
     const optimizer = new AdamW(model.variables, { lr: 1e-3 });
     const step = async () => {
-      const r = await slmStep(model, ids, mask, validHost, ref, 0.6, "batch");
+      const r = await batchGradients(model, [batch], { ratio: 0.6 });
       const { grads } = await clipGradNormAsync(r.grads, 1.0);
       optimizer.step(grads);
       for (const g of grads.values()) g.dispose();
@@ -390,7 +436,6 @@ describe("no leaks", () => {
     expect(end.tensors).toBe(start.tensors);
     // In-use buffers include ones whose release waits on submitted work: the count may dip, it must not grow.
     expect(end.buffers).toBeLessThanOrEqual(start.buffers);
-    tf.dispose([ids, mask]);
     optimizer.dispose();
     model.dispose();
   });
