@@ -22,6 +22,21 @@ export function ioError(path: string, error: unknown, doing = "cannot write"): I
   );
 }
 
+/**
+ * Whether fsync runs (default yes). `RHO1_FSYNC=0` skips every fsync of @rho1/io's writes: files are still written
+ * to a temp name and renamed, so a crashed process never leaves a prefix, but a power cut may lose what the last
+ * seconds wrote. For benchmarks that measure fsync's cost (benchmarks/durability) and scratch runs on storage
+ * whose loss does not matter; read at each call, so a benchmark can switch it between runs.
+ */
+export function fsyncEnabled(): boolean {
+  return process.env.RHO1_FSYNC !== "0";
+}
+
+/** fsync of an open file (a no-op under RHO1_FSYNC=0); errors are the caller's to name. */
+export function syncFile(fd: number): void {
+  if (fsyncEnabled()) fsyncSync(fd);
+}
+
 const isErrno = (error: unknown) => /^E[A-Z]+$/.test(String((error as NodeJS.ErrnoException)?.code));
 
 /**
@@ -29,6 +44,7 @@ const isErrno = (error: unknown) => /^E[A-Z]+$/.test(String((error as NodeJS.Err
  * only once its folder is synced). A no-op where folders cannot be opened for sync.
  */
 export function syncFolder(dir: string): void {
+  if (!fsyncEnabled()) return;
   let fd: number;
   try {
     fd = openSync(dir, "r");
@@ -68,7 +84,7 @@ export function writeFileAtomic(
       let done = 0;
       while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
     }
-    fsyncSync(fd);
+    syncFile(fd);
     closeSync(fd);
     fd = undefined;
     options.beforeRename?.();
@@ -88,7 +104,7 @@ export function writeFileAtomic(
 export function commitFileAtomic(tmp: string, path: string): void {
   const fd = openSync(tmp, "r");
   try {
-    fsyncSync(fd);
+    syncFile(fd);
   } finally {
     closeSync(fd);
   }

@@ -1,7 +1,9 @@
 export {
   type AtomicWriteOptions,
   commitFileAtomic,
+  fsyncEnabled,
   ioError,
+  syncFile,
   syncFolder,
   writeFileAtomic,
 } from "./atomic.ts";

@@ -8,6 +8,7 @@ import {
   parseJsonLines,
   Rho1Error,
   readJsonLines,
+  syncFile,
   writeFileAtomic,
 } from "./index.ts";
 
@@ -23,6 +24,22 @@ describe("writeFileAtomic", () => {
     writeFileAtomic(path, new Uint8Array([120]));
     expect(readFileSync(path, "utf8")).toBe("x");
     expect(readdirSync(dir).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+
+  test("RHO1_FSYNC=0 skips fsync (benchmarks measure its cost) and keeps the temp file + rename", () => {
+    // fsync of a bad descriptor fails only when fsync runs: proof that the switch gates it.
+    expect(() => syncFile(1 << 20)).toThrow("EBADF");
+    process.env.RHO1_FSYNC = "0";
+    try {
+      syncFile(1 << 20);
+      const path = join(dir, "unsynced.txt");
+      writeFileAtomic(path, "whole");
+      expect(readFileSync(path, "utf8")).toBe("whole");
+      expect(readdirSync(dir).filter((n) => n.includes(".tmp-"))).toEqual([]);
+    } finally {
+      delete process.env.RHO1_FSYNC;
+    }
+    expect(() => syncFile(1 << 20)).toThrow("EBADF");
   });
 
   test("a failure before the rename keeps the old file and removes the temporary", () => {

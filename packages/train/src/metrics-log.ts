@@ -12,14 +12,13 @@ import {
   closeSync,
   existsSync,
   fstatSync,
-  fsyncSync,
   ftruncateSync,
   openSync,
   readFileSync,
   rmSync,
   writeSync,
 } from "node:fs";
-import { ioError, writeFileAtomic } from "@rho1/io";
+import { ioError, syncFile, writeFileAtomic } from "@rho1/io";
 import { TrainError } from "./errors.ts";
 import type { MetricsLine } from "./report.ts";
 
@@ -61,7 +60,7 @@ export class MetricsLog {
     if (!existsSync(this.path)) return;
     const fd = openSync(this.path, "r+");
     try {
-      fsyncSync(fd);
+      syncFile(fd);
     } catch (error) {
       throw ioError(this.path, error, "cannot sync");
     } finally {
