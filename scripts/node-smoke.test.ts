@@ -73,6 +73,8 @@ async function bundleAndRun(
       format: "esm",
       outdir: out,
       splitting: true,
+      // Bun-only, and reached only under Bun (behind isBun): left as imports, as in dist/.
+      external: ["@rho1/tfjs-native", "@rho1/tfjs-native/*"],
     });
     if (!bundle.success) throw new Error(`bundling failed: ${bundle.logs.join("\n")}`);
     return runtimes.map((runtime) => {

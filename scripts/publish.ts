@@ -31,7 +31,11 @@ function distOf(path: string, ext: ".js" | ".d.ts"): string {
   return m ? `./dist/${m[1]}${ext}` : path;
 }
 
-function publishedExports(exports: Exports): Exports {
+/**
+ * `./src/X.ts` -> `{ types, import, default }` in dist/. A condition map keeps its conditions in order (e.g. `bun`
+ * before `node`, so each runtime gets its own entry), each path compiled the same way.
+ */
+export function publishedExports(exports: Exports): Exports {
   const out: Exports = {};
   for (const [key, value] of Object.entries(exports)) {
     const source = typeof value === "string" ? value : (value.default ?? value.import ?? "");
@@ -39,8 +43,11 @@ function publishedExports(exports: Exports): Exports {
       out[key] = value;
       continue;
     }
+    const conditions = typeof value === "string" ? {} : value;
+    const runtimes = Object.entries(conditions).filter(([c]) => !["types", "import", "default"].includes(c));
     out[key] = {
-      types: distOf(source, ".d.ts"),
+      types: distOf(conditions.types ?? source, ".d.ts"),
+      ...Object.fromEntries(runtimes.map(([c, path]) => [c, distOf(path, ".js")])),
       import: distOf(source, ".js"),
       default: distOf(source, ".js"),
     };

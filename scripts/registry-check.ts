@@ -250,12 +250,19 @@ async function main(): Promise<number> {
           // Side-effect-only packages (@rho1/tfjs-gradients) export nothing; the import itself must succeed.
           const probe = `await import(${JSON.stringify(name)});`;
           must(["bun", "-e", probe], alone, env);
-          if (nodeCapable.get(name)) {
-            writeFileSync(join(alone, "probe.mjs"), probe);
-            must(["node", "probe.mjs"], alone, env);
-          } else bunOnly.push(name);
+          writeFileSync(join(alone, "probe.mjs"), probe);
+          if (nodeCapable.get(name)) must(["node", "probe.mjs"], alone, env);
+          else {
+            // A Bun-only package says so under Node, in one typed error.
+            const refused = sh(["node", "probe.mjs"], alone, env);
+            if (refused.code === 0 || !/unsupported_runtime|needs Bun/.test(refused.err))
+              throw new Error(
+                `${name} under Node: expected an error saying it needs Bun, got:\n${refused.err}`,
+              );
+            bunOnly.push(name);
+          }
         }
-        return `${names.length} packages under Bun, ${names.length - bunOnly.length} under Node too (Bun-only: ${bunOnly.join(", ")})`;
+        return `${names.length} packages under Bun, ${names.length - bunOnly.length} under Node too (Bun-only, saying so under Node: ${bunOnly.join(", ")})`;
       },
     );
     for (const pkg of workspacePackages()) {
