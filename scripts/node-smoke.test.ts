@@ -2,10 +2,20 @@
  * Node in the everyday suite (the registry check in CI runs every package under Node, from a real registry; this
  * catches the common regression in seconds): library code of every package that declares engines.node uses no Bun
  * API outside the one runtime switch; safetensors + tokenizer + io, bundled from source, read the stories260K
- * checkpoint and tokenizer under Node exactly as under Bun; and @rho1/distributed's MPI path names what it needs.
+ * checkpoint and tokenizer under Node exactly as under Bun; @rho1/native-build compiles there; and
+ * @rho1/distributed's MPI path names what it needs.
  */
 import { expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ROOT, workspacePackages } from "./packages.ts";
@@ -140,4 +150,30 @@ try {
     code: "mpi_unavailable",
     found: `node ${version}`,
   });
+});
+
+test("@rho1/native-build under Node compiles a shim once, into the same cache entry as under Bun", async () => {
+  const work = mkdtempSync(join(tmpdir(), "rho1-node-smoke-native-"));
+  try {
+    const sourceDir = join(work, "src");
+    mkdirSync(sourceDir);
+    writeFileSync(join(sourceDir, "one.c"), "int rho1_one(void) { return 1; }\n");
+    const code = `import { buildOnce } from ${source("native-build")};
+const built = await buildOnce({
+  sourceDir: ${JSON.stringify(sourceDir)},
+  compilers: [process.env.CC, "cc", "gcc"],
+  flagSets: [["-shared", "-fPIC", "-O2"]],
+  libs: [],
+  cacheDir: ${JSON.stringify(join(work, "cache"))},
+  noCompiler: "install gcc",
+});
+console.log(JSON.stringify({ key: built.key, compiled: built.compiled, library: built.library }));
+`;
+    const [underNode, underBun] = await bundleAndRun(code, [nodeBinary(), process.execPath]);
+    expect(underNode?.compiled).toBe(true);
+    expect(underBun).toEqual({ ...underNode, compiled: false });
+    expect(existsSync(underNode?.library as string)).toBe(true);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });

@@ -4,11 +4,25 @@
  * ranks, parallel test files) never load a half-written library. Used by @rho1/tfjs-native's kernels and by
  * @rho1/distributed's MPI shim. No TensorFlow.js here.
  */
-import { suffix } from "bun:ffi";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { arch, cpus, homedir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
+
+/** The platform's shared-library extension (what bun:ffi's `suffix` says; computed here so Node can import this). */
+const LIBRARY_SUFFIX = process.platform === "darwin" ? "dylib" : process.platform === "win32" ? "dll" : "so";
 
 export class NativeUnavailable extends Error {}
 
@@ -43,8 +57,22 @@ export function nativeCacheDir(): string {
 export function findCompiler(candidates: (string | undefined)[]): string | null {
   for (const name of candidates) {
     if (!name) continue;
-    const found = name.includes("/") ? (existsSync(name) ? name : null) : Bun.which(name);
+    const found = name.includes("/") ? (existsSync(name) ? name : null) : onPath(name);
     if (found) return found;
+  }
+  return null;
+}
+
+/** The first executable file called `name` in a PATH folder, like `command -v`. */
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const path = join(dir, name);
+    try {
+      if (!statSync(path).isFile()) continue;
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {}
   }
   return null;
 }
@@ -75,11 +103,11 @@ async function compile(b: NativeBuild, cc: string, out: string): Promise<string[
   const errors: string[] = [];
   for (const flags of b.flagSets) {
     const tmp = `${out}.tmp-${process.pid}`;
-    const proc = Bun.spawn([cc, ...flags, "-o", tmp, ...sources, ...b.libs], {
-      stdout: "pipe",
-      stderr: "pipe",
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(cc, [...flags, "-o", tmp, ...sources, ...b.libs], { maxBuffer: 1 << 26 }, (error, _out, err) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr: String(err) }),
+      );
     });
-    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
     if (code === 0) {
       renameSync(tmp, out);
       writeFileSync(`${out}.json.tmp-${process.pid}`, JSON.stringify({ cc, flags }));
@@ -96,7 +124,7 @@ async function compile(b: NativeBuild, cc: string, out: string): Promise<string[
 export async function buildOnce(b: NativeBuild): Promise<BuiltLibrary> {
   mkdirSync(b.cacheDir, { recursive: true });
   const key = cacheKey(b);
-  const library = join(b.cacheDir, `${key}.${suffix}`);
+  const library = join(b.cacheDir, `${key}.${LIBRARY_SUFFIX}`);
   if (existsSync(library)) {
     const meta = `${library}.json`;
     const flags = existsSync(meta) ? (JSON.parse(readFileSync(meta, "utf8")).flags as string[]) : [];
