@@ -10,6 +10,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -62,6 +63,43 @@ test("score with a NaN model fails on the first non-finite loss, naming unit and
     ),
   );
   expect(existsSync(join(out, "manifest.json"))).toBe(false);
+}, 60_000);
+
+test("train on a store holding a NaN loss (checksums updated to match) refuses it before step 1, verified or not", () => {
+  // What a store scored by a NaN model used to hold (score now refuses to write one): before, train selected 60% of
+  // tokens from NaN excess losses and exited 0.
+  const store = join(work, "nan-loss-store");
+  expect(rho1("score", "--model", STORIES, "--data", corpus, "--out", store, "--seq-len", "16").code).toBe(0);
+  const unit = join(store, "units", readdirSync(join(store, "units"))[0] as string);
+  const bytes = readFileSync(unit);
+  const rows = bytes.readUInt32LE(16);
+  const lossOffset = Math.ceil((64 + 4 * rows * 16) / 8) * 8;
+  bytes.writeFloatLE(Number.NaN, lossOffset + 4 * (15 + 2)); // row 1, token 3
+  writeFileSync(unit, bytes);
+  const manifest = JSON.parse(readFileSync(join(store, "manifest.json"), "utf8"));
+  manifest.units[0].sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+  writeFileSync(join(store, "manifest.json"), JSON.stringify(manifest));
+  const args = [
+    "--model",
+    STORIES,
+    "--data",
+    corpus,
+    "--ref-scores",
+    store,
+    "--batch-size",
+    "2",
+    "--steps",
+    "1",
+  ];
+  for (const extra of [[], ["--no-verify"]]) {
+    const out = join(work, `nan-train${extra.length}`);
+    const r = rho1("train", ...args, "--out", out, ...extra);
+    expect(r.code).toBe(1);
+    expect(r.lines.at(-1)).toBe(
+      `rho1 train: ScoreError: ${unit}: reference loss NaN at packed row 1, token 3: this store cannot be trained on; rescore it`,
+    );
+    expect(existsSync(join(out, "metrics.jsonl"))).toBe(false);
+  }
 }, 60_000);
 
 test("generate with a NaN model stops with a typed error instead of printing token 0", () => {
