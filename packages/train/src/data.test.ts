@@ -11,8 +11,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 // process (so its peak RSS is its own) packs a generated 98 MB uncompressed file of 48 row groups with a
 // tokenizer that gives one token per document, so the tokens are small and any growth is the reader's. Reading
 // the whole file at once (hyparquet's parquetReadObjects on it) grew the peak by 3.5x the file size; streaming
-// grows it by the garbage collector's slack once warm: 2 MB for a 4 MB file, 33 MB for 49 MB, 40-47 MB for 98 MB,
-// 42 MB for 198 MB.
+// grows it by the garbage collector's slack once warm: 2 MB for a 4 MB file, 33 MB for 49 MB, 40-47 MB for 98 MB
+// (76 MB when the machine is saturated by other jobs and the collector lags), 42 MB for 198 MB. The bound is the
+// file's size: well clear of the slack, and a third of what reading the whole file costs.
 test("packing a parquet file reads it one row group at a time: peak RSS grows by far less than the file", async () => {
   const parquet = join(work, "big.parquet");
   const rowsPerGroup = 500;
@@ -51,5 +52,5 @@ console.log(JSON.stringify({ before, after: await peak(), sequences: source.numS
   expect(run.stderr.toString()).toBe("");
   const { before, after, sequences } = JSON.parse(run.stdout.toString());
   expect(sequences).toBe(Math.ceil((rowsPerGroup * groups * 3) / 64)); // BOS + token + EOS per document
-  expect(after - before).toBeLessThan(0.75 * size);
+  expect(after - before).toBeLessThan(size);
 }, 120_000);
