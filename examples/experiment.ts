@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { readTextDocuments, ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer";
 import { lossCurvesSvg, type Series, writeSvg } from "@rho1/report";
 import { CATEGORIES, selectTokens, type TokenCategory } from "@rho1/selective-loss";
@@ -30,9 +30,8 @@ const BASE = join(ROOT, "models/stories260K");
 const REPO_CLEAN = ["gsm8k_train.sample.jsonl", "math_train.sample.jsonl"].map((f) =>
   join(ROOT, "data/corpus/clean", f),
 );
-const SHARED_CLEAN = ["gsm8k_train.jsonl", "math_train.jsonl"].map((f) =>
-  join(ROOT, "../shared/data/corpus", f),
-);
+/** The full training sets `--clean-dir` names (the repo ships a sample of each). */
+const FULL_CLEAN = ["gsm8k_train.jsonl", "math_train.jsonl"];
 
 interface Scale {
   steps: number;
@@ -44,8 +43,6 @@ interface Scale {
   probeRows: number;
   checkpoints: number;
   lr: number;
-  /** "repo": the shipped 1,800 clean documents; "shared": ../shared/data/corpus (15k) when present. */
-  clean: "repo" | "shared";
 }
 const SCALES: Record<string, Scale> = {
   tiny: {
@@ -58,7 +55,6 @@ const SCALES: Record<string, Scale> = {
     probeRows: 16,
     checkpoints: 6,
     lr: 2e-3,
-    clean: "repo",
   },
   small: {
     steps: 600,
@@ -70,14 +66,15 @@ const SCALES: Record<string, Scale> = {
     probeRows: 32,
     checkpoints: 10,
     lr: 2e-3,
-    clean: "shared",
   },
 };
 
 const USAGE = `usage: bun run experiment [-- options]
 
-  --scale S        tiny (default: the shipped corpus, 300 steps of 8 × 128; ~3-10 min on 2 cores) or
-                   small (../shared/data/corpus, 600 steps of 16 × 128; ~6 min per 3 ratios)
+  --scale S        tiny (300 steps of 8 × 128; ~3-10 min on 2 cores) or
+                   small (600 steps of 16 × 128; ~6 min per 3 ratios)
+  --clean-dir DIR  folder with the full GSM8K and MATH training sets (gsm8k_train.jsonl, math_train.jsonl,
+                   15k documents) to build the corpus from (default: the shipped 1,800-document sample)
   --ratios LIST    selection ratios (default 0.4,0.5,0.6,0.7,0.8,1)
   --steps N        override the scale's optimizer steps per run (the reference trains steps/2)
   --seed N         corpus and data-order seed (default 1)
@@ -93,6 +90,7 @@ const values = parseScriptArgs("experiment", USAGE, {
   ratios: { type: "string", default: DEFAULT_RATIOS },
   steps: { type: "string" },
   seed: { type: "string", default: "1" },
+  "clean-dir": { type: "string" },
   out: { type: "string" },
   docs: { type: "string" },
   fresh: { type: "boolean", default: false },
@@ -122,7 +120,11 @@ const MAIN = ratios.includes(0.6) ? 0.6 : ratios[0];
 const runName = seed === 1 ? scaleName : `${scaleName}-seed${seed}`;
 const out = resolve(values.out ?? join(ROOT, "runs/experiment", runName));
 const docsDir = resolve(values.docs ?? join(ROOT, "docs"));
-const cleanFiles = scale.clean === "shared" && SHARED_CLEAN.every(existsSync) ? SHARED_CLEAN : REPO_CLEAN;
+const cleanDir = values["clean-dir"] as string | undefined;
+const cleanFiles = cleanDir ? FULL_CLEAN.map((f) => resolve(cleanDir, f)) : REPO_CLEAN;
+for (const f of cleanFiles) if (!existsSync(f)) fail(`--clean-dir: expected ${f}, found no such file`);
+/** A corpus file as the report names it: repo-relative when shipped, else its name (no machine's paths). */
+const cleanName = (f: string) => (f.startsWith(ROOT) ? relative(ROOT, f) : basename(f));
 const budget = scale.steps * scale.batchSize * scale.seqLen;
 const corpusDocs = Math.ceil((budget * 1.1) / 900);
 const saveEvery = Math.max(1, Math.round(scale.steps / scale.checkpoints));
@@ -712,7 +714,7 @@ const results = {
     ratios,
     schedule,
     corpusDocs,
-    cleanFiles: cleanFiles.map((f) => relative(ROOT, f)),
+    cleanFiles: cleanFiles.map(cleanName),
     backend,
     cpus: cpus().length,
   },
@@ -903,7 +905,7 @@ Machine: ${cpus().length} CPU cores, TensorFlow.js backend \`${backend}\`. Total
 ## Setup
 
 - **Base model**: \`models/stories260K\` (a real pretrained 260K-parameter Llama, TinyStories, vocab 512).
-- **Corpus**: ${corpusDocs} OpenWebMath-schema rows made by \`examples/lib/noisy-corpus.ts\` (seed ${seed}) from ${cleanFiles.map((f) => `\`${relative(ROOT, f)}\``).join(" and ")}: each clean GSM8K/MATH document wrapped in web junk
+- **Corpus**: ${corpusDocs} OpenWebMath-schema rows made by \`examples/lib/noisy-corpus.ts\` (seed ${seed}) from ${cleanFiles.map((f) => `\`${cleanName(f)}\``).join(" and ")}: each clean GSM8K/MATH document wrapped in web junk
   (boilerplate, navigation, number tables, ids and hashes, mojibake, code; about 50% of the characters).
 - **Reference model**: the base trained with plain causal LM on ${scale.refDocs} other clean documents for ${scale.refSteps} steps of ${scale.batchSize} × ${scale.seqLen} tokens.
 - **Runs**: the base continued on the corpus for ${scale.steps} steps of ${scale.batchSize} × ${scale.seqLen} tokens, AdamW (β 0.9/0.95, weight decay 0.1), peak lr ${scale.lr}, ${schedule.warmup} warm-up steps, cosine to lr/10, clip 1.0, data-order seed ${seed}; identical sequences in identical order for every ratio. SLM ranks excess loss (training-model loss − stored reference loss) over each batch and back-propagates the top *ratio* of tokens; 100% is plain causal LM (CLM).
