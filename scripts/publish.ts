@@ -22,7 +22,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type PackageJson, ROOT, type WorkspacePackage, workspacePackages } from "./packages.ts";
+import { type PackageJson, type WorkspacePackage, workspacePackages } from "./packages.ts";
 
 type Exports = Record<string, string | Record<string, string>>;
 
@@ -147,12 +147,23 @@ export function stage(pkg: WorkspacePackage, stageRoot: string, versions: Map<st
   return dir;
 }
 
-function run(cmd: string[], cwd: string, env?: Record<string, string>): void {
-  const p = Bun.spawnSync(cmd, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
-  if (p.exitCode !== 0)
-    throw new Error(
-      `${cmd.join(" ")} failed (exit ${p.exitCode}):\n${p.stderr.toString()}${p.stdout.toString()}`,
-    );
+/** Runs `cmd` with output captured; `timeoutMs` kills it (exit code -1). */
+export function sh(cmd: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 600_000) {
+  const p = Bun.spawnSync(cmd, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: timeoutMs,
+  });
+  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+/** `sh` that must succeed: its stdout, or an error with the command, folder, exit code, stderr and stdout. */
+export function must(cmd: string[], cwd: string, env: Record<string, string> = {}): string {
+  const r = sh(cmd, cwd, env);
+  if (r.code !== 0) throw new Error(`${cmd.join(" ")} (in ${cwd}) exited ${r.code}:\n${r.err}${r.out}`);
+  return r.out;
 }
 
 /** Stages and publishes every package in dependency order; returns the published names. */
@@ -171,7 +182,7 @@ export function publishAll(options: {
     const dir = stage(pkg, stageRoot, versions);
     const args = ["npm", "publish", "--registry", options.registry, "--access", "public", "--tag", "latest"];
     if (options.dryRun) args.push("--dry-run");
-    run(args, dir, options.npmrc ? { npm_config_userconfig: options.npmrc } : undefined);
+    must(args, dir, options.npmrc ? { npm_config_userconfig: options.npmrc } : undefined);
     published.push(`${pkg.json.name}@${pkg.json.version}`);
   }
   return published;
@@ -197,5 +208,3 @@ if (import.meta.main) {
   });
   console.log(`published ${published.length} packages to ${values.registry}: ${published.join(", ")}`);
 }
-
-export { ROOT };

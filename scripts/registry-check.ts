@@ -30,7 +30,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Subprocess, spawn } from "bun";
 import { ROOT, workspacePackages } from "./packages.ts";
-import { publishAll } from "./publish.ts";
+import { must, publishAll, sh } from "./publish.ts";
 
 /** 6.8.0 is the last Verdaccio release that runs on Node 20. */
 const VERDACCIO_VERSION = "6.8.0";
@@ -44,23 +44,6 @@ interface Check {
 const checks: Check[] = [];
 const keep = process.argv.includes("--keep");
 const work = mkdtempSync(join(tmpdir(), "rho1-registry-"));
-
-function sh(cmd: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 600_000) {
-  const p = Bun.spawnSync(cmd, {
-    cwd,
-    env: { ...process.env, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: timeoutMs,
-  });
-  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
-}
-
-function must(cmd: string[], cwd: string, env: Record<string, string> = {}): string {
-  const r = sh(cmd, cwd, env);
-  if (r.code !== 0) throw new Error(`${cmd.join(" ")} (in ${cwd}) exited ${r.code}:\n${r.err}${r.out}`);
-  return r.out;
-}
 
 function record(name: string, fn: () => string): void {
   try {
@@ -417,5 +400,3 @@ console.log(tokenizer.decode(out?.ids ?? [], { skipSpecialTokens: true }));
 }
 
 if (import.meta.main) process.exit(await main());
-
-export { ROOT };

@@ -6,7 +6,7 @@
 import { type Communicator, communicatorFromEnvironment } from "@rho1/distributed";
 import { AdamW, batchGradients, clipGradNormAsync } from "@rho1/train";
 import { CausalLM, mulberry32, parseConfig } from "@rho1/transformer";
-import { BENCH_LLAMA_CONFIG, setupOurs } from "../lib/anchor.ts";
+import { BENCH_ADAMW, BENCH_LLAMA_CONFIG, setupOurs } from "../lib/anchor.ts";
 
 const { batch: B, seq: T, steps } = JSON.parse(process.argv[2] as string);
 const backend = await setupOurs();
@@ -32,13 +32,7 @@ const comm: Communicator = {
 };
 const config = parseConfig(BENCH_LLAMA_CONFIG, "bench-config");
 const model = CausalLM.random(config, 1234); // the same weights on every rank
-const optimizer = new AdamW(model.variables, {
-  lr: 1e-4,
-  beta1: 0.9,
-  beta2: 0.95,
-  eps: 1e-8,
-  weightDecay: 0.1,
-});
+const optimizer = new AdamW(model.variables, { ...BENCH_ADAMW });
 const rand = mulberry32(1 + comm.rank); // each rank its own tokens
 const stepSeconds: number[] = [];
 const shareSeconds: number[] = [];

@@ -294,6 +294,9 @@ export const BENCH_LLAMA_CONFIG = llamaConfigJson({
   vocab_size: 32000,
 });
 
+/** The training benchmarks' AdamW, as the PyTorch anchor sets it (torch_llama.py: betas 0.9/0.95, eps 1e-8, wd 0.1). */
+export const BENCH_ADAMW = { lr: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 } as const;
+
 /** Random weights of the benchmark Llama (seed 1234) saved as an HF folder, so both sides read identical weights. */
 export async function saveBenchModel(dir: string): Promise<void> {
   await setupOurs();

@@ -11,6 +11,7 @@ import { AdamW, batchGradients, clipGradNormAsync } from "@rho1/train";
 import { CausalLM, parseConfig, tf } from "@rho1/transformer";
 import {
   applyBenchEnv,
+  BENCH_ADAMW,
   BENCH_LLAMA_CONFIG,
   BenchError,
   describeMachine,
@@ -47,13 +48,7 @@ applyBenchEnv();
 const backend = await setupOurs();
 const config = parseConfig(BENCH_LLAMA_CONFIG, "bench-config");
 const model = CausalLM.random(config, 1234);
-const optimizer = new AdamW(model.variables, {
-  lr: 1e-4,
-  beta1: 0.9,
-  beta2: 0.95,
-  eps: 1e-8,
-  weightDecay: 0.1,
-});
+const optimizer = new AdamW(model.variables, { ...BENCH_ADAMW });
 
 let seed = 1;
 const rand = () => {

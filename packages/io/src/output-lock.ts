@@ -220,9 +220,10 @@ export function tempOwner(name: string): number | null {
 /**
  * Removes temp files and folders left in `dir` by processes that are gone (never this process's, never a live
  * one's). A `X.old-<pid>` whose `X` is missing is the only copy left by a replace that died half-way: it is put
- * back as `X` instead of being deleted. Returns the names removed or restored.
+ * back as `X` instead of being deleted. `prefix` limits the sweep to names starting with it (one file's temps in a
+ * shared folder). Returns the names removed or restored.
  */
-export function removeStaleTemps(dir: string): string[] {
+export function removeStaleTemps(dir: string, prefix = ""): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -231,6 +232,7 @@ export function removeStaleTemps(dir: string): string[] {
   }
   const done: string[] = [];
   for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
     const pid = tempOwner(name);
     if (pid === null || pid === process.pid || processAlive(pid)) continue;
     const path = join(dir, name);

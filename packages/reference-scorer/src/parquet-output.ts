@@ -4,9 +4,9 @@
  * fsync + rename when complete. A process killed mid-write leaves its temp file behind; the next run removes those
  * of dead processes only, so nothing half-written survives a restart.
  */
-import { readdirSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { commitFileAtomic, lockOutput, processAlive, tempOwner } from "@rho1/io";
+import { rmSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import { commitFileAtomic, lockOutput, removeStaleTemps } from "@rho1/io";
 import { fileWriter, ParquetWriter } from "hyparquet-writer";
 import { parquetCompressors } from "./build-corpus.ts";
 
@@ -23,12 +23,7 @@ export async function writeParquetOutput<T>(
   body: (writer: ParquetWriter) => T | Promise<T>,
 ): Promise<T> {
   const lock = lockOutput(dirname(out), command, undefined, `.${basename(out)}.rho1.lock`);
-  const prefix = `${basename(out)}.tmp-`;
-  for (const name of readdirSync(dirname(out))) {
-    const pid = name.startsWith(prefix) ? tempOwner(name) : null;
-    if (pid !== null && pid !== process.pid && !processAlive(pid))
-      rmSync(join(dirname(out), name), { force: true });
-  }
+  removeStaleTemps(dirname(out), `${basename(out)}.tmp-`);
   const tmp = `${out}.tmp-${process.pid}`;
   try {
     const writer = new ParquetWriter({

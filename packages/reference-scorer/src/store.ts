@@ -43,7 +43,8 @@ export class ScoreStore {
   readonly manifest: ScoreManifest;
   readonly numSequences: number;
   readonly seqLen: number;
-  private readonly dir: string;
+  /** Each unit file's path, joined once (row reads name it in their errors). */
+  private readonly paths: string[];
   private readonly starts: number[];
   private readonly indexes: (UnitIndex | undefined)[];
   /** Every unit's losses were checked finite at open (verify), so first use need not stream them again. */
@@ -52,12 +53,12 @@ export class ScoreStore {
   private lastView: { unit: number; view: UnitView } | null = null;
 
   private constructor(dir: string, manifest: ScoreManifest) {
-    this.dir = dir;
     this.manifest = manifest;
     this.seqLen = manifest.seqLen;
     this.numSequences = manifest.counts.sequences;
     this.starts = manifest.units.map((u) => u.firstSequence);
     this.indexes = new Array(manifest.units.length);
+    this.paths = manifest.units.map((e) => join(dir, e.path));
   }
 
   /**
@@ -96,7 +97,7 @@ export class ScoreStore {
    */
   verifyUnit(u: number): void {
     const entry = this.manifest.units[u];
-    const path = join(this.dir, entry.path);
+    const path = this.paths[u];
     const hasher = createHash("sha256");
     const fd = openSync(path, "r");
     let lossStart = 0;
@@ -125,12 +126,7 @@ export class ScoreStore {
           const values = f16
             ? new (float16ArrayClass(path))(VERIFY_BUFFER.buffer, from - at, Math.floor((to - from) / 2))
             : new Float32Array(VERIFY_BUFFER.buffer, from - at, Math.floor((to - from) / 4));
-          for (let i = 0; i < values.length; i++) {
-            if (!Number.isFinite(values[i])) {
-              const index = (from - lossStart) / (f16 ? 2 : 4) + i;
-              throw nonFinite(values[i], index, this.seqLen, path);
-            }
-          }
+          assertFinite(values, (from - lossStart) / (f16 ? 2 : 4), this.seqLen, path);
         }
         at += n;
       }
@@ -175,7 +171,7 @@ export class ScoreStore {
       this.open.set(u, fd);
       return fd;
     }
-    const path = join(this.dir, this.manifest.units[u].path);
+    const path = this.paths[u];
     try {
       fd = openSync(path, "r");
     } catch (error) {
@@ -196,7 +192,7 @@ export class ScoreStore {
   private unitIndex(u: number): UnitIndex {
     let index = this.indexes[u];
     if (!index) {
-      const path = join(this.dir, this.manifest.units[u].path);
+      const path = this.paths[u];
       const fd = this.fileOf(u);
       const header = new Uint8Array(64);
       preadFully(fd, header, 0, path);
@@ -213,7 +209,7 @@ export class ScoreStore {
 
   private checkLayout(u: number, layout: UnitLayout): void {
     const entry = this.manifest.units[u];
-    const path = join(this.dir, entry.path);
+    const path = this.paths[u];
     if (layout.sequences !== entry.sequences || layout.seqLen !== this.seqLen) {
       throw new ScoreError(
         "corrupt_store",
@@ -235,10 +231,10 @@ export class ScoreStore {
    */
   unitView(u: number): UnitView {
     if (this.lastView?.unit === u) return this.lastView.view;
-    const path = join(this.dir, this.manifest.units[u].path);
+    const path = this.paths[u];
     const view = mapUnit(path);
     this.checkLayout(u, view.layout);
-    if (!this.lossesChecked && !this.indexes[u]) checkFiniteLosses(view, path);
+    if (!this.lossesChecked && !this.indexes[u]) assertFinite(view.loss, 0, view.layout.seqLen, path);
     this.indexes[u] ??= { layout: view.layout, lengths: Uint32Array.from(view.lengths) };
     this.lastView = { unit: u, view };
     return view;
@@ -247,7 +243,7 @@ export class ScoreStore {
   sequence(i: number): ScoredSequence {
     const u = this.unitOf(i);
     const { layout, lengths } = this.unitIndex(u);
-    const path = join(this.dir, this.manifest.units[u].path);
+    const path = this.paths[u];
     const fd = this.fileOf(u);
     const r = i - this.starts[u];
     const T = this.seqLen;
@@ -325,15 +321,16 @@ function checkLossesFinite(fd: number, layout: UnitLayout, path: string): void {
       width === 2
         ? new (float16ArrayClass(path))(VERIFY_BUFFER.buffer, 0, n / 2)
         : new Float32Array(VERIFY_BUFFER.buffer, 0, n / 4);
-    for (let i = 0; i < values.length; i++)
-      if (!Number.isFinite(values[i])) throw nonFinite(values[i], done / width + i, layout.seqLen, path);
+    assertFinite(values, done / width, layout.seqLen, path);
     done += n;
   }
 }
 
-/** A NaN or Inf reference loss would rank tokens for selection from garbage: refuse it (padding holds 0). */
-function checkFiniteLosses(view: UnitView, file: string): void {
-  const { loss } = view;
-  for (let i = 0; i < loss.length; i++)
-    if (!Number.isFinite(loss[i])) throw nonFinite(loss[i], i, view.layout.seqLen, file);
+/**
+ * A NaN or Inf reference loss would rank tokens for selection from garbage: refuse it (padding holds 0). `base` is
+ * the index of `values[0]` among the unit's losses, so the error names the row and position.
+ */
+function assertFinite(values: ArrayLike<number>, base: number, seqLen: number, file: string): void {
+  for (let i = 0; i < values.length; i++)
+    if (!Number.isFinite(values[i])) throw nonFinite(values[i], base + i, seqLen, file);
 }

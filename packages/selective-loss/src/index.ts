@@ -15,6 +15,7 @@ export { type SelectionScope, selectionCount, selectTokens } from "./select.ts";
 export {
   type ReferenceModel,
   referenceLosses,
+  referenceLossesAsync,
   type SelectiveLossInput,
   type SelectiveLossResult,
   selectiveLoss,

@@ -51,9 +51,25 @@ export interface SelectiveLossResult {
 /** Per-token losses of a reference model on a batch, as plain data (never on a gradient tape). */
 export function referenceLosses(model: ReferenceModel, inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D) {
   const ce = tf.tidy(() => model.tokenLosses(inputIds, attentionMask).ce);
-  const data = ce.dataSync() as Float32Array;
-  ce.dispose();
-  return Float32Array.from(data);
+  try {
+    return Float32Array.from(ce.dataSync() as Float32Array);
+  } finally {
+    ce.dispose();
+  }
+}
+
+/** The same, read with `await data()`: works on every backend, WebGPU included (it has no synchronous read). */
+export async function referenceLossesAsync(
+  model: ReferenceModel,
+  inputIds: tf.Tensor2D,
+  attentionMask?: tf.Tensor2D,
+): Promise<Float32Array> {
+  const ce = tf.tidy(() => model.tokenLosses(inputIds, attentionMask).ce);
+  try {
+    return Float32Array.from((await ce.data()) as Float32Array);
+  } finally {
+    ce.dispose();
+  }
 }
 
 function floats(x: tf.Tensor | Float32Array): Float32Array {

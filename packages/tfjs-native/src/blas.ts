@@ -5,7 +5,8 @@
  * (keyed by the compiled library, the OpenBLAS file, its core type and the thread count), so the timing runs once.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "@rho1/io";
 
 export const BLAS_MODES = ["builtin", "openblas", "auto"] as const;
 export type BlasMode = (typeof BLAS_MODES)[number];
@@ -107,9 +108,7 @@ export class BlasChooser {
   private save(): void {
     if (!this.file) return;
     try {
-      const tmp = `${this.file}.tmp-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify(this.decisions));
-      renameSync(tmp, this.file);
+      writeFileAtomic(this.file, JSON.stringify(this.decisions));
     } catch {
       // a read-only cache only costs the timing again next time
     }

@@ -2,23 +2,9 @@
  * Held-out loss: mean cross-entropy over the valid targets of packed sequences (padding excluded), the quantity
  * Trainer logs as `eval_loss`. Used by `train --eval-data` and by the demo and experiment.
  */
-import type { ReferenceModel } from "@rho1/selective-loss";
+import { type ReferenceModel, referenceLossesAsync } from "@rho1/selective-loss";
 import { tf } from "@rho1/transformer";
 import type { SequenceSource } from "./data.ts";
-
-/** Per-token CE of a batch from an untaped pass, read with `await data()` (every backend, WebGPU included). */
-export async function tokenLossValues(
-  model: ReferenceModel,
-  ids: tf.Tensor2D,
-  mask?: tf.Tensor2D,
-): Promise<Float32Array> {
-  const ce = tf.tidy(() => model.tokenLosses(ids, mask).ce);
-  try {
-    return Float32Array.from((await ce.data()) as Float32Array);
-  } finally {
-    ce.dispose();
-  }
-}
 
 /** ce[i] = CE of predicting ids[t+1] for every row i (length seqLen − 1; padding positions hold 0). */
 export async function sequenceLosses(
@@ -38,7 +24,7 @@ export async function sequenceLosses(
     const input = tf.tensor2d(ids, [batch.length, T], "int32");
     let values: Float32Array;
     try {
-      values = await tokenLossValues(model, input);
+      values = await referenceLossesAsync(model, input);
     } finally {
       input.dispose();
     }

@@ -4,6 +4,7 @@ import {
   excessLoss,
   type LossPart,
   type ReferenceModel,
+  referenceLossesAsync,
   type SelectionScope,
   type SelectionStats,
   selectionCount,
@@ -15,7 +16,6 @@ import {
 import { canReadSync } from "@rho1/transformer";
 import * as tf from "@tensorflow/tfjs-core";
 import { TrainError } from "./errors.ts";
-import { tokenLossValues } from "./evaluate.ts";
 
 /** What training needs of a model: float32 variables and differentiable per-token losses (CausalLM has both). */
 export interface TrainableModel {
@@ -257,7 +257,7 @@ export async function batchGradients(
     for (const [i, mb] of microBatches.entries()) {
       const t = tensors[i] as (typeof tensors)[number];
       if (mb.refLoss || ratio === 1) refs.push(mb.refLoss);
-      else if (referenceModel) refs.push(await tokenLossValues(referenceModel, t.ids, t.mask));
+      else if (referenceModel) refs.push(await referenceLossesAsync(referenceModel, t.ids, t.mask));
       else
         throw new TrainError(
           `micro-batch ${i}: ratio ${ratio} < 1 needs reference losses or a reference model`,
@@ -276,7 +276,7 @@ export async function batchGradients(
     let scored: Float32Array[] | undefined;
     if (batchWide || !canReadSync()) {
       scored = [];
-      for (const t of tensors) scored.push(await tokenLossValues(model, t.ids, t.mask));
+      for (const t of tensors) scored.push(await referenceLossesAsync(model, t.ids, t.mask));
     }
     let batchSelection: Float32Array[] | undefined;
     if (batchWide) {
@@ -299,15 +299,15 @@ export async function batchGradients(
       const t = tensors[i] as (typeof tensors)[number];
       const validT = tf.tensor2d(valids[i] as Float32Array, [mb.batch, L], "float32");
       let result: ReturnType<typeof selectiveLoss> | undefined;
-      let taped: tf.Tensor | undefined;
       const { value, grads: g } = tf.variableGrads(() => {
         const { ce } = model.tokenLosses(t.ids, t.mask);
-        if (!scored) taped = tf.keep(ce); // read below, after the tape (the backward keeps its own copies)
+        // Without a copy scored before the tape (host backends only), the taped CE is read here, once.
+        const ceValues = scored?.[i] ?? Float32Array.from(ce.dataSync() as Float32Array);
+        tokenLoss.push(ceValues);
         result = selectiveLoss({
           ce,
           valid: validT,
-          // Without a host copy (host backends only) selectiveLoss reads the taped ce itself.
-          ceValues: scored?.[i],
+          ceValues,
           validValues: valids[i],
           refLoss: refs[i],
           ratio,
@@ -321,10 +321,6 @@ export async function batchGradients(
       validT.dispose();
       const microLoss = (await value.data())[0] as number;
       value.dispose();
-      if (taped) {
-        tokenLoss.push(Float32Array.from((await taped.data()) as Float32Array));
-        taped.dispose();
-      } else tokenLoss.push(scored?.[i] as Float32Array);
       if (!Number.isFinite(microLoss)) {
         for (const x of Object.values(g)) x.dispose();
         throw new TrainError(
@@ -344,7 +340,7 @@ export async function batchGradients(
         } else grads.set(key, grad);
       }
       const r = result as ReturnType<typeof selectiveLoss>;
-      selected.push(Float32Array.from(r.selectedValues));
+      selected.push(r.selectedValues); // this step's own array (selectTokens' or batchSelection's)
       microStats.push(r.stats);
     }
     let total: ReturnType<typeof combineStats>;

@@ -167,7 +167,8 @@ export class CausalLMCore {
       // else −1 (a zero loss); the last position of each row has no next token.
       const pair = tf.mul(tf.slice(keyMask, [0, 0], [b, t - 1]), tf.slice(keyMask, [0, 1], [b, t - 1]));
       const next = tf.slice(inputIds, [0, 1], [b, t - 1]);
-      const shifted = tf.where(tf.notEqual(pair, 0), next, tf.fill([b, t - 1], -1, "int32"));
+      const paired = tf.notEqual(pair, 0);
+      const shifted = tf.where(paired, next, tf.fill([b, t - 1], -1, "int32"));
       const labels = tf.concat([shifted, tf.fill([b, 1], -1, "int32")], 1);
       const hidden = tf.reshape(this.hidden(inputIds, positions, keyMask), [b * t, this.config.hiddenSize]);
       const flatLabels = tf.reshape(labels, [-1]) as tf.Tensor1D;
@@ -189,7 +190,7 @@ export class CausalLMCore {
             );
       return {
         ce: tf.slice(tf.reshape(all, [b, t]), [0, 0], [b, t - 1]) as tf.Tensor2D,
-        valid: tf.cast(tf.notEqual(pair, 0), "float32") as tf.Tensor2D,
+        valid: tf.cast(paired, "float32") as tf.Tensor2D,
       };
     });
     collectGarbageAfter(4 * b * t * this.config.vocabSize);
