@@ -12,13 +12,16 @@ export {
 export { CATEGORIES, type CategoryResult, type TokenCategory, tokenCategories } from "./categories.ts";
 export { SelectiveLossError } from "./errors.ts";
 export { type SelectionScope, selectionCount, selectTokens } from "./select.ts";
+export { selectTokensOnDevice } from "./select-device.ts";
 export {
+  type DeviceSelectiveLossInput,
   type ReferenceModel,
   referenceLosses,
   referenceLossesAsync,
   type SelectiveLossInput,
   type SelectiveLossResult,
   selectiveLoss,
+  selectiveLossOnDevice,
 } from "./selective-loss.ts";
 export {
   combineStats,

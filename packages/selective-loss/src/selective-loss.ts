@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { excessLoss } from "./batch.ts";
 import { SelectiveLossError } from "./errors.ts";
 import { checkRatio, type SelectionScope, selectTokens } from "./select.ts";
+import { selectTokensOnDevice } from "./select-device.ts";
 import { type HistogramOptions, type SelectionStats, selectionStats } from "./stats.ts";
 
 /** Anything that scores tokens like a causal LM: e.g. @rho1/transformer's CausalLM. */
@@ -124,4 +125,66 @@ export function selectiveLoss(input: SelectiveLossInput): SelectiveLossResult {
   const selected = tf.tensor2d(selectedData, [B, T], "float32");
   const loss = tf.tidy(() => tf.div(tf.sum(tf.mul(ce, selected)), tf.scalar(denominator)) as tf.Scalar);
   return { loss, selected, selectedValues: selectedData, stats };
+}
+
+export interface DeviceSelectiveLossInput {
+  /** [B, T] per-token CE of the model being trained, differentiable; never read here. */
+  ce: tf.Tensor2D;
+  /** [B·T] per-token reference losses (host data); absent when `ratio` is 1 or `selected` is given. */
+  refLoss?: Float32Array;
+  /** [B·T] 0/1 host data: which tokens count. */
+  valid: Float32Array;
+  ratio: number;
+  scope?: SelectionScope;
+  /** A selection made over a larger batch this one is part of: skips the ranking. */
+  selected?: Float32Array;
+  /** Divide the selected CE sum by this (the whole batch's selected count; see `selectionDenominator`). */
+  denominator: number;
+}
+
+/**
+ * selectiveLoss without reading the device: the ranking runs on `ce` where it lies (selectTokensOnDevice, the same
+ * mask bit for bit), so a backend without synchronous reads (WebGPU) forms the loss from one taped forward pass. The
+ * mask carries no gradient. Returns the loss and the [B, T] mask (the caller disposes it); read `ce` and the mask
+ * afterwards with `await data()` for selectionStats.
+ */
+export function selectiveLossOnDevice(input: DeviceSelectiveLossInput): {
+  loss: tf.Scalar;
+  selected: tf.Tensor2D;
+} {
+  const { ce, valid, ratio, denominator } = input;
+  const scope = input.scope ?? "batch";
+  checkRatio(ratio);
+  if (ce.rank !== 2) throw new SelectiveLossError("ce", "a [B, T] tensor", `rank ${ce.rank}`);
+  const [B, T] = ce.shape;
+  const n = B * T;
+  if (valid.length !== n) throw new SelectiveLossError("valid", `${n} values (${B}×${T})`, `${valid.length}`);
+  if (!(denominator > 0))
+    throw new SelectiveLossError("denominator", "a positive count", String(denominator));
+  let selected: tf.Tensor2D;
+  if (input.selected) {
+    if (input.selected.length !== n)
+      throw new SelectiveLossError("selected", `${n} values`, `${input.selected.length}`);
+    selected = tf.tensor2d(input.selected, [B, T], "float32");
+  } else {
+    const ref = input.refLoss;
+    if (ref === undefined && ratio < 1)
+      throw new SelectiveLossError("refLoss", "reference losses when ratio < 1", "none");
+    if (ref !== undefined && ref.length !== n)
+      throw new SelectiveLossError("refLoss", `${n} values (${B}×${T})`, `${ref.length}`);
+    // A custom gradient of zero: comparisons have no gradient, and none should flow through the selection.
+    const rank = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const x = args[0] as tf.Tensor;
+      return {
+        value: tf.tidy(() => {
+          const excess = ref ? tf.sub(x, tf.tensor2d(ref, [B, T], "float32")) : x;
+          return selectTokensOnDevice(excess, valid, B, T, ratio, scope);
+        }),
+        gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+      };
+    });
+    selected = rank(ce) as tf.Tensor2D;
+  }
+  const loss = tf.tidy(() => tf.div(tf.sum(tf.mul(ce, selected)), tf.scalar(denominator)) as tf.Scalar);
+  return { loss, selected };
 }

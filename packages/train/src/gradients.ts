@@ -9,7 +9,9 @@ import {
   type SelectionStats,
   selectionCount,
   selectionDenominator,
+  selectionStats,
   selectiveLoss,
+  selectiveLossOnDevice,
   selectParts,
   targetValidity,
 } from "@rho1/selective-loss";
@@ -228,11 +230,11 @@ function checkMicroBatch(mb: MicroBatch, i: number, time: number): void {
  * count, and with scope "batch" (and ratio < 1) tokens are ranked across all micro-batches, which costs one extra
  * forward pass per micro-batch to score them first. Scope "sequence" ranks rows independently and needs no extra pass.
  *
- * Every read of the device is an `await data()`, so this runs on every backend, WebGPU included. The selection and
- * the statistics need the model's CE on the host before the loss is formed on the gradient tape: a host backend (cpu,
- * wasm, tfjs-node) hands it over from the taped pass itself at no cost, while a GPU backend, which cannot read
- * synchronously, scores the micro-batch first with an untaped pass (the same kernels on the same inputs, so the same
- * values) and reads that.
+ * Every read of the device is an `await data()`, so this runs on every backend, WebGPU included. A host backend (cpu,
+ * wasm, tfjs-node) hands the taped CE to the host selection at no cost; a backend that cannot read synchronously (a
+ * GPU) ranks the taped CE where it lies (selectiveLossOnDevice: the same mask bit for bit) and the statistics read CE
+ * and mask once the tape is done. Either way one taped forward pass per micro-batch, plus the scoring pass above when
+ * the ranking spans micro-batches.
  */
 export async function batchGradients(
   model: TrainableModel,
@@ -270,11 +272,11 @@ export async function batchGradients(
       : selectionDenominator(parts, L, ratio, scope);
     if (denominator === 0) throw new TrainError("batch has no valid token to train on", "empty_batch");
 
-    // Batch-wide ranking across micro-batches needs every micro-batch's CE before any tape; so does a backend that
-    // cannot hand the taped CE to the host synchronously.
+    // Batch-wide ranking across micro-batches needs every micro-batch's CE before any tape.
     const batchWide = scope === "batch" && ratio < 1 && (microBatches.length > 1 || group !== null);
+    const onDevice = !canReadSync();
     let scored: Float32Array[] | undefined;
-    if (batchWide || !canReadSync()) {
+    if (batchWide) {
       scored = [];
       for (const t of tensors) scored.push(await referenceLossesAsync(model, t.ids, t.mask));
     }
@@ -298,13 +300,27 @@ export async function batchGradients(
     for (const [i, mb] of microBatches.entries()) {
       const t = tensors[i] as (typeof tensors)[number];
       const validT = tf.tensor2d(valids[i] as Float32Array, [mb.batch, L], "float32");
-      let result: ReturnType<typeof selectiveLoss> | undefined;
+      let result: Pick<ReturnType<typeof selectiveLoss>, "selectedValues" | "stats"> | undefined;
+      let onDeviceKept: { ce: tf.Tensor; selected: tf.Tensor } | undefined;
       const { value, grads: g } = tf.variableGrads(() => {
         const { ce } = model.tokenLosses(t.ids, t.mask);
-        // Without a copy scored before the tape (host backends only), the taped CE is read here, once.
+        if (onDevice) {
+          const r = selectiveLossOnDevice({
+            ce,
+            valid: valids[i] as Float32Array,
+            refLoss: refs[i],
+            ratio,
+            scope,
+            selected: batchSelection?.[i],
+            denominator,
+          });
+          onDeviceKept = { ce: tf.keep(ce), selected: tf.keep(r.selected) };
+          return r.loss;
+        }
+        // Without a copy scored before the tape, the taped CE is read here, once.
         const ceValues = scored?.[i] ?? Float32Array.from(ce.dataSync() as Float32Array);
         tokenLoss.push(ceValues);
-        result = selectiveLoss({
+        const r = selectiveLoss({
           ce,
           valid: validT,
           ceValues,
@@ -315,10 +331,22 @@ export async function batchGradients(
           selected: batchSelection?.[i],
           denominator,
         });
-        result.selected.dispose();
-        return result.loss;
+        r.selected.dispose();
+        result = r;
+        return r.loss;
       }, varList);
       validT.dispose();
+      if (onDeviceKept) {
+        const kept = onDeviceKept as { ce: tf.Tensor; selected: tf.Tensor };
+        const ceValues = Float32Array.from((await kept.ce.data()) as Float32Array);
+        const selectedValues = Float32Array.from((await kept.selected.data()) as Float32Array);
+        kept.ce.dispose();
+        kept.selected.dispose();
+        tokenLoss.push(ceValues);
+        const valid = valids[i] as Float32Array;
+        const excess = excessLoss({ rows: mb.batch, ce: ceValues, ref: refs[i], valid });
+        result = { selectedValues, stats: selectionStats(ceValues, excess, valid, selectedValues) };
+      }
       const microLoss = (await value.data())[0] as number;
       value.dispose();
       if (!Number.isFinite(microLoss)) {

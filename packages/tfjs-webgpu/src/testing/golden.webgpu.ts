@@ -23,6 +23,7 @@ import {
   train,
 } from "@rho1/train";
 import { CausalLM, ops, tf } from "@rho1/transformer";
+import { deviceSelectionMismatches } from "../../../selective-loss/src/testing/selection-cases.ts";
 import { registerWebGPUKernels, setupWebGPU, unregisterWebGPUKernels, webgpuBufferCount } from "../index.ts";
 
 const SHARED = join(import.meta.dir, "../../../../../shared");
@@ -266,6 +267,14 @@ describe("save", () => {
     } finally {
       await tf.setBackend("webgpu");
     }
+  });
+});
+
+describe("SLM selection on the device", () => {
+  test("selectTokensOnDevice gives select.ts's mask exactly (ties, NaN, ±∞, padding, both scopes), no sync read", async () => {
+    const before = syncReads;
+    expect(await deviceSelectionMismatches()).toEqual([]);
+    expect(syncReads - before).toBe(0);
   });
 });
 
