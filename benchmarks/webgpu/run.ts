@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * WebGPU (@rho1/tfjs-webgpu on Dawn) against PyTorch CUDA on the same GPU, in one run: scoring (forward + per-token
- * CE, read back) and a training step (forward, backward, clip 1.0, AdamW) in tokens/s, for the benchmark Llama
+ * CE, read back) and an SLM training step (forward, top 60% by excess loss, backward, clip 1.0, AdamW) in tokens/s, for the benchmark Llama
  * (h256, V32000, 8×256) and the TinyLlama-1.1B shape (scoring 4×2048, training --train-batch × 2048). PyTorch runs
  * float32 with TF32 off (what we compute) and bf16 autocast beside it for reference; the ratio ours / PyTorch f32
  * comes last. Writes the table to --out as well as stdout.
@@ -14,7 +14,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setupWebGPU } from "@rho1/tfjs-webgpu";
-import { AdamW, clipGradNormAsync } from "@rho1/train";
+import { AdamW, batchGradients, clipGradNormAsync } from "@rho1/train";
 import { CausalLM, parseConfig, tf } from "@rho1/transformer";
 import { BENCH_LLAMA_CONFIG, llamaConfigJson, median, randomIds } from "../lib/anchor.ts";
 import { benchArgs } from "../lib/args.ts";
@@ -62,6 +62,7 @@ interface Case {
 }
 
 const trainBatch = Number(values["train-batch"]);
+const SLM_RATIO = 0.6;
 const reps = Number(values.reps);
 const wanted = new Set((values.cases as string).split(","));
 const CASES: Case[] = [
@@ -91,8 +92,17 @@ process.stdout.write(`${lines.join("\n")}\n`);
 async function timeOurs(c: Case): Promise<number> {
   const config = parseConfig(c.model === "bench" ? BENCH_LLAMA_CONFIG : TINYLLAMA, c.model);
   const model = CausalLM.random(config, 1234);
-  const ids = tf.tensor2d(randomIds(c.batch, c.seq, config.vocabSize, 1), [c.batch, c.seq], "int32");
+  const idValues = randomIds(c.batch, c.seq, config.vocabSize, 1);
+  const ids = tf.tensor2d(idValues, [c.batch, c.seq], "int32");
   const optimizer = c.kind === "train" ? new AdamW(model.variables, { lr: 1e-5, weightDecay: 0.1 }) : null;
+  // The SLM step as `rho1 train` takes it: precomputed reference losses, the top 60% by excess loss (ranked on the
+  // GPU), clip 1.0, AdamW. torch_cuda.py does the same with torch.topk.
+  const microBatch = {
+    batch: c.batch,
+    time: c.seq,
+    ids: Int32Array.from(idValues.flat()),
+    refLoss: Float32Array.from({ length: c.batch * (c.seq - 1) }, (_, i) => ((i * 7919) % 4000) / 1000),
+  };
   const once = async () => {
     if (!optimizer) {
       const ce = tf.tidy(() => tf.sum(model.tokenLosses(ids).ce));
@@ -100,17 +110,10 @@ async function timeOurs(c: Case): Promise<number> {
       ce.dispose();
       return;
     }
-    const { value, grads } = tf.variableGrads(
-      () => tf.mean(model.tokenLosses(ids).ce) as tf.Scalar,
-      [...model.variables.values()],
-    );
-    const byName = new Map<string, tf.Tensor>();
-    for (const [key, v] of model.variables) byName.set(key, grads[v.name] as tf.Tensor);
-    const clipped = await clipGradNormAsync(byName, 1.0);
+    const { grads } = await batchGradients(model, [microBatch], { ratio: SLM_RATIO });
+    const clipped = await clipGradNormAsync(grads, 1.0);
     optimizer.step(clipped.grads);
     for (const g of clipped.grads.values()) g.dispose();
-    await value.data();
-    value.dispose();
   };
   await once();
   const times: number[] = [];

@@ -47,6 +47,9 @@ def hidden(m, ids):
     return m.norm(x, m.p("model.norm.weight"))
 
 
+SLM_RATIO = 0.6
+
+
 def token_losses(m, ids):
     logits = m.head(hidden(m, ids))[:, :-1]
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), ids[:, 1:].reshape(-1), reduction="none")
@@ -82,10 +85,18 @@ def main():
             else:
                 opt = torch.optim.AdamW(model.parameters(), lr=1e-5, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
 
+                # The SLM step of run.ts: the same reference losses, the top 60% by excess loss.
+                n = case["batch"] * (case["seq"] - 1)
+                ref = (torch.arange(n, device=DEV) * 7919 % 4000).float() / 1000
+                k = max(1, int(SLM_RATIO * n))
+
                 def run():
                     opt.zero_grad(set_to_none=True)
                     with ctx:
-                        loss = token_losses(model, ids).mean()
+                        ce = token_losses(model, ids)
+                    mask = torch.zeros_like(ce)
+                    mask[(ce.detach() - ref).topk(k).indices] = 1
+                    loss = (ce * mask).sum() / k
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     opt.step()
