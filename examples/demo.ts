@@ -18,7 +18,7 @@ import { ScoreStore, scoreCorpus, writeOwmParquet } from "@rho1/reference-scorer
 import { type Chart, reportHtml, type Stage, writeHtml } from "@rho1/report";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { checkpointName, meanLoss, packText, sequenceLosses, train } from "@rho1/train";
-import { CausalLM } from "@rho1/transformer";
+import { CausalLM, tf } from "@rho1/transformer";
 import { main as rho1 } from "rho1";
 import { fastBackend } from "./lib/backend.ts";
 import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
@@ -96,13 +96,13 @@ const ckpt = (run: string, step: number) => join(run, checkpointName(step));
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 mkdirSync(out, { recursive: true });
-const pipeline = new Pipeline({ workDir: out, fresh: values.fresh, log: say });
 const t0 = performance.now();
 say(
   `rho1 demo → ${relative(process.cwd(), out) || "."}: ${steps} steps × ${batchSize} × ${seqLen} tokens per run, ` +
     `SLM ratio ${ratio}, seed ${seed}`,
 );
 await fastBackend(); // prints its choice, e.g. "cpu + tfjs-native kernels"
+const pipeline = new Pipeline({ workDir: out, backend: tf.getBackend(), fresh: values.fresh, log: say });
 
 const writeJsonl = (path: string, texts: string[]) => writeFileSync(path, textJsonl(texts));
 

@@ -16,7 +16,7 @@ import { lossCurvesSvg, type Series, writeSvg } from "@rho1/report";
 import { CATEGORIES, selectTokens, type TokenCategory } from "@rho1/selective-loss";
 import { loadTokenizer } from "@rho1/tokenizer";
 import { checkpointName, meanLoss, packText, Sampler, sequenceLosses, train } from "@rho1/train";
-import { CausalLM } from "@rho1/transformer";
+import { CausalLM, tf } from "@rho1/transformer";
 import { fastBackend } from "./lib/backend.ts";
 import { readCleanJsonl, textJsonl } from "./lib/clean-text.ts";
 import { parseScriptArgs, usageError } from "./lib/cli.ts";
@@ -157,9 +157,9 @@ const label = (r: number) => (r === 1 ? "CLM (100%)" : `SLM ${Math.round(r * 100
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 mkdirSync(join(out, "corpus"), { recursive: true });
-const pipeline = new Pipeline({ workDir: out, fresh: values.fresh, log: say });
 const started = performance.now();
 const backend = await fastBackend();
+const pipeline = new Pipeline({ workDir: out, backend: tf.getBackend(), fresh: values.fresh, log: say });
 say(
   `rho1 experiment (${scaleName}) → ${relative(process.cwd(), out)}: ratios ${ratios.join(", ")}, ${scale.steps} steps × ${scale.batchSize} × ${scale.seqLen}, seed ${seed}`,
 );

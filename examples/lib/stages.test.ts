@@ -8,8 +8,8 @@ const dir = mkdtempSync(join(tmpdir(), "rho1-stages-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Two stages: "make a" (options {tag}, writes `content` to a.txt), then "make b" (reads a.txt). */
-async function pipeline(tag: string, content: string, fresh = false) {
-  const p = new Pipeline({ workDir: dir, fresh, log: () => {} });
+async function pipeline(tag: string, content: string, fresh = false, backend = "cpu") {
+  const p = new Pipeline({ workDir: dir, backend, fresh, log: () => {} });
   const ran: string[] = [];
   const a = join(dir, "a.txt");
   const b = join(dir, "b.txt");
@@ -34,13 +34,16 @@ test("reuses stages whose options and input bytes are unchanged", async () => {
   // New options and new bytes: both rerun.
   expect((await pipeline("t3", "y")).ran).toEqual(["a", "b"]);
   expect((await pipeline("t3", "y", true)).ran).toEqual(["a", "b"]);
+  // Another backend is asked for its own results: every stage reruns, once.
+  expect((await pipeline("t3", "y", false, "webgpu")).ran).toEqual(["a", "b"]);
+  expect((await pipeline("t3", "y", false, "webgpu")).ran).toEqual([]);
 });
 
 test("a missing output forces a rerun; a stage that writes nothing is an error", async () => {
   await pipeline("t5", "z");
   rmSync(join(dir, "b.txt"));
   expect((await pipeline("t5", "z")).ran).toEqual(["b"]);
-  const p = new Pipeline({ workDir: dir, log: () => {} });
+  const p = new Pipeline({ workDir: dir, backend: "cpu", log: () => {} });
   await expect(p.stage("lazy", { outputs: [join(dir, "never")] }, () => {})).rejects.toThrow(
     "stage lazy: finished without writing",
   );

@@ -2,6 +2,8 @@
  * Stage runner for the demo: runs named stages in order, prints progress, times each one, and on a second run
  * reuses a stage whose inputs (options + the bytes of its input files/folders) are unchanged and whose outputs
  * still exist — unless `fresh`. A stage that produces the same bytes again lets the stages after it be reused too.
+ * The TensorFlow.js backend is part of every key: a run on another backend (RHO1_BACKEND=webgpu after a cpu run) is
+ * asked for that backend's results, so it recomputes rather than reporting the other backend's.
  */
 import { createHash } from "node:crypto";
 import {
@@ -55,7 +57,15 @@ export class Pipeline {
   readonly records: StageRecord[] = [];
   private readonly stampDir: string;
 
-  constructor(private readonly opts: { workDir: string; fresh?: boolean; log?: (line: string) => void }) {
+  constructor(
+    private readonly opts: {
+      workDir: string;
+      /** The TensorFlow.js backend the stages compute on (tf.getBackend()): part of every stage's key. */
+      backend: string;
+      fresh?: boolean;
+      log?: (line: string) => void;
+    },
+  ) {
     this.stampDir = join(opts.workDir, ".stages");
     mkdirSync(this.stampDir, { recursive: true });
   }
@@ -67,13 +77,21 @@ export class Pipeline {
   /** Runs `run` unless a previous run with the same key left its outputs; returns whether it was reused. */
   async stage(name: string, spec: StageSpec, run: () => Promise<void> | void): Promise<{ reused: boolean }> {
     const key = createHash("sha256")
-      .update(JSON.stringify({ options: spec.options ?? null, inputs: (spec.inputs ?? []).map(hashPath) }))
+      .update(
+        JSON.stringify({
+          backend: this.opts.backend,
+          options: spec.options ?? null,
+          inputs: (spec.inputs ?? []).map(hashPath),
+        }),
+      )
       .digest("hex");
     const stampPath = join(this.stampDir, `${name.replace(/[^\w.-]+/g, "_")}.json`);
     if (!this.opts.fresh && existsSync(stampPath) && spec.outputs.every((o) => existsSync(o))) {
       const stamp = JSON.parse(readFileSync(stampPath, "utf8")) as { key: string; seconds: number };
       if (stamp.key === key) {
-        this.log(`[${name}] reused (inputs unchanged; took ${stamp.seconds.toFixed(1)} s)`);
+        this.log(
+          `[${name}] reused (inputs unchanged; took ${stamp.seconds.toFixed(1)} s on ${this.opts.backend})`,
+        );
         this.records.push({ name, seconds: stamp.seconds, reused: true });
         return { reused: true };
       }
@@ -86,7 +104,10 @@ export class Pipeline {
     const missing = spec.outputs.filter((o) => !existsSync(o));
     if (missing.length) throw new Error(`stage ${name}: finished without writing ${missing.join(", ")}`);
     const tmp = `${stampPath}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ key, seconds, finishedAt: new Date().toISOString() }));
+    writeFileSync(
+      tmp,
+      JSON.stringify({ key, backend: this.opts.backend, seconds, finishedAt: new Date().toISOString() }),
+    );
     renameSync(tmp, stampPath);
     this.log(`[${name}] done in ${seconds.toFixed(1)} s`);
     this.records.push({ name, seconds, reused: false });
