@@ -30,4 +30,4 @@ export {
   type SelectionStats,
   selectionStats,
 } from "./stats.ts";
-export { tokenLosses } from "./token-losses.ts";
+export { crossEntropyRows, tokenLosses } from "./token-losses.ts";

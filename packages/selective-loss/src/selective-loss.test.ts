@@ -6,6 +6,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import * as tf from "@tensorflow/tfjs-core";
 import {
+  crossEntropyRows,
   histogram,
   SelectiveLossError,
   selectionCount,
@@ -230,46 +231,94 @@ interface BackendStorage {
   delete(id: object): boolean;
 }
 
+/**
+ * Peak live bytes of the backend's data storage while `run` runs, starting from `startBytes` (tensors that already
+ * exist). Real memory, not tf.memory(): tfjs counts every view (reshape) as new bytes; the storage sees each buffer once.
+ */
+function peakBytesOf(startBytes: number, run: () => void): number {
+  const storage = (tf.backend() as unknown as { data: BackendStorage }).data;
+  const live = new Map<object, number>();
+  let liveBytes = startBytes;
+  let peakBytes = startBytes;
+  const { set, delete: remove } = storage;
+  storage.set = function (id, value) {
+    set.call(this, id, value);
+    const bytes = value.values?.byteLength ?? 0;
+    liveBytes += bytes - (live.get(id) ?? 0);
+    live.set(id, bytes);
+    peakBytes = Math.max(peakBytes, liveBytes);
+  };
+  storage.delete = function (id) {
+    liveBytes -= live.get(id) ?? 0;
+    live.delete(id);
+    return remove.call(this, id);
+  };
+  try {
+    run();
+  } finally {
+    storage.set = set;
+    storage.delete = remove;
+  }
+  return peakBytes;
+}
+
+describe("crossEntropyRows (the CROSS_ENTROPY composite of @rho1/transformer)", () => {
+  test("gradient at V = 32,000 without a one-hot: peak 3× the logits (a one-hot composite: 5×); labels outside the vocabulary give 0", () => {
+    const [N, V] = [256, 32000];
+    const logits = tf.randomNormal([N, V], 0, 3, "float32", 9) as tf.Tensor2D;
+    const labelValues = Int32Array.from({ length: N }, (_, i) => (i * 7919) % V);
+    labelValues[3] = -100;
+    labelValues[4] = V;
+    const labels = tf.tensor1d(labelValues, "int32");
+    const logitsBytes = N * V * 4;
+    let grad: tf.Tensor | undefined;
+    const peakBytes = peakBytesOf(logitsBytes, () => {
+      grad = tf.grad((x: tf.Tensor) => tf.sum(crossEntropyRows(x as tf.Tensor2D, labels)))(logits);
+    });
+    // The logits, the gradient's row chunks and their concatenation, plus one chunk of temporaries.
+    expect(peakBytes).toBeLessThan(3.1 * logitsBytes);
+    const g = (grad as tf.Tensor).dataSync();
+    const x = logits.dataSync();
+    const ce = crossEntropyRows(logits, labels).dataSync();
+    for (const r of [0, 5, 255]) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let v = 0; v < V; v++) max = Math.max(max, x[r * V + v] as number);
+      let sum = 0;
+      for (let v = 0; v < V; v++) sum += Math.exp((x[r * V + v] as number) - max);
+      const label = labelValues[r] as number;
+      expect(Math.abs((ce[r] as number) - (max + Math.log(sum) - (x[r * V + label] as number)))).toBeLessThan(
+        1e-4,
+      );
+      for (const v of [0, label, V - 1]) {
+        const want = Math.exp((x[r * V + v] as number) - max) / sum - (v === label ? 1 : 0);
+        expect(Math.abs((g[r * V + v] as number) - want)).toBeLessThan(1e-5);
+      }
+    }
+    for (const r of [3, 4]) {
+      expect(ce[r]).toBe(0);
+      expect(g.subarray(r * V, (r + 1) * V).every((v) => v === 0)).toBe(true);
+    }
+    expect(() => crossEntropyRows(logits, tf.tensor1d([1, 2], "int32"))).toThrow(
+      "labels: expected shape [256], found [2]",
+    );
+  });
+});
+
 describe("tokenLosses at LLM scale", () => {
   test("V = 32,000, T = 512: peak memory below 2× the logits, values and gradients are log-softmax's", () => {
     const [B, T, V] = [1, 512, 32000];
     const logits = tf.randomNormal([B, T, V], 0, 3, "float32", 7) as tf.Tensor3D;
     const ids = tf.randomUniform([B, T], 0, V, "int32", 8) as tf.Tensor2D;
     const logitsBytes = B * T * V * 4;
-    // Real memory, not tf.memory(): tfjs counts every view (reshape) as new bytes. The backend's data storage sees
-    // each buffer once; its live bytes are tracked across the call, the logits included.
-    const storage = (tf.backend() as unknown as { data: BackendStorage }).data;
-    const live = new Map<object, number>();
-    let liveBytes = 0;
-    let peakBytes = 0;
-    const { set, delete: remove } = storage;
-    storage.set = function (id, value) {
-      set.call(this, id, value);
-      const bytes = value.values?.byteLength ?? 0;
-      liveBytes += bytes - (live.get(id) ?? 0);
-      live.set(id, bytes);
-      peakBytes = Math.max(peakBytes, liveBytes);
-    };
-    storage.delete = function (id) {
-      liveBytes -= live.get(id) ?? 0;
-      live.delete(id);
-      return remove.call(this, id);
-    };
-    let result: tf.Tensor2D;
-    try {
-      liveBytes = logitsBytes; // the logits exist before the call
-      peakBytes = liveBytes;
+    let result: tf.Tensor2D | undefined;
+    const peakBytes = peakBytesOf(logitsBytes, () => {
       const { ce, valid } = tokenLosses(logits, ids);
       valid.dispose();
       result = ce;
-    } finally {
-      storage.set = set;
-      storage.delete = remove;
-    }
+    });
     expect(peakBytes).toBeGreaterThan(logitsBytes);
     expect(peakBytes).toBeLessThan(2 * logitsBytes);
-    const info = { result };
-    const ce = info.result as tf.Tensor2D;
+    const ce = result as tf.Tensor2D;
     const x = logits.dataSync();
     const y = ids.dataSync();
     // logsumexp − the label's logit, in float64.

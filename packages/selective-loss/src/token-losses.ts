@@ -13,38 +13,52 @@ function chunks(n: number, vocab: number): [number, number][] {
 }
 
 /**
- * ce[r] = logsumexp(x[r]) − x[r, y[r]] for logits x [N, V] and labels y [N], with its gradient
- * dx = (softmax(x) − onehot(y)) · dy. Neither direction builds a one-hot over the vocabulary: the label's logit is
- * a gather from the flattened logits, and vocabulary-wide temporaries (x − max, exp) exist one chunk of rows at a
- * time, so the forward pass needs only a few [N] vectors beyond the logits (PyTorch: F.cross_entropy(x, y,
- * reduction="none")).
+ * ce[r] = logsumexp(x[r]) − x[r, y[r]] for logits x [N, V] and int32 labels y [N], with its gradient
+ * dx = (softmax(x) − onehot(y)) · dy; a label outside [0, V) (e.g. −1 or −100 for "no target") gives 0 and no
+ * gradient. Neither direction builds a one-hot over the vocabulary: the label's logit is a gather from the flattened
+ * logits, and vocabulary-wide temporaries (x − max, exp) exist one chunk of rows at a time, so the forward pass needs
+ * only a few [N] vectors beyond the logits. This is the composite behind @rho1/transformer's CROSS_ENTROPY kernel on
+ * backends without a fused one.
+ *   PyTorch:  F.cross_entropy(x, torch.where((y >= 0) & (y < V), y, -100), reduction="none", ignore_index=-100)
  */
+export function crossEntropyRows(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  if (logits.rank !== 2) throw new SelectiveLossError("logits", "a [N, V] tensor", `rank ${logits.rank}`);
+  if (labels.rank !== 1 || labels.shape[0] !== logits.shape[0])
+    throw new SelectiveLossError("labels", `shape [${logits.shape[0]}]`, `[${labels.shape}]`);
+  return rowCrossEntropy(logits, tf.cast(labels, "int32")) as tf.Tensor1D;
+}
+
 // customGrad's typing takes the save function as one of the variadic inputs; it is always passed last.
 const rowCrossEntropy = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
   const logits = x as tf.Tensor2D;
-  const labels = y as tf.Tensor1D;
   const [n, vocab] = logits.shape;
+  const inVocab = tf.tidy(() => tf.logicalAnd(tf.greaterEqual(y, 0), tf.less(y, vocab)));
+  const labels = tf.where(inVocab, y, tf.zerosLike(y)) as tf.Tensor1D;
+  const valid = tf.cast(inVocab, "float32") as tf.Tensor1D;
+  inVocab.dispose();
   const parts = chunks(n, vocab).map(([start, size]) =>
     tf.tidy(() => tf.logSumExp(tf.slice(logits, [start, 0], [size, vocab]), -1)),
   );
   const lse = parts.length === 1 ? (parts[0] as tf.Tensor1D) : tf.concat(parts);
   if (parts.length > 1) for (const p of parts) p.dispose();
-  const flatIndex = tf.tidy(() =>
-    tf.add(tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32")), labels),
-  );
-  const picked = tf.gather(tf.reshape(logits, [n * vocab]), flatIndex);
-  save([logits, labels, lse]);
+  const value = tf.tidy(() => {
+    const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32")), labels);
+    const picked = tf.gather(tf.reshape(logits, [n * vocab]), flatIndex);
+    return tf.mul(tf.sub(lse, picked), valid);
+  });
+  save([logits, labels, lse, valid]);
   return {
-    value: tf.sub(lse, picked),
+    value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sx, sy, slse] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+      const [sx, sy, slse, svalid] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
       const grads = chunks(n, vocab).map(([start, size]) =>
         tf.tidy(() => {
           const rows = tf.slice(sx, [start, 0], [size, vocab]);
-          const dyRows = tf.reshape(tf.slice(dy, [start], [size]), [size, 1]);
+          const dyValid = tf.mul(tf.slice(dy, [start], [size]), tf.slice(svalid, [start], [size]));
+          const dyRows = tf.reshape(dyValid, [size, 1]);
           const softmax = tf.exp(tf.sub(rows, tf.reshape(tf.slice(slse, [start], [size]), [size, 1])));
           const labelAt = tf.stack([tf.range(0, size, 1, "int32"), tf.slice(sy, [start], [size])], 1);
-          const atLabel = tf.scatterND(labelAt, tf.reshape(dyRows, [size]), [size, vocab]);
+          const atLabel = tf.scatterND(labelAt, dyValid, [size, vocab]);
           return tf.sub(tf.mul(softmax, dyRows), atLabel);
         }),
       );
@@ -58,7 +72,7 @@ const rowCrossEntropy = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.Gra
 /**
  * Per-token causal-LM cross-entropy from logits: ce[b, t] = logsumexp(logits[b, t]) − logits[b, t, ids[b, t+1]],
  * zeroed where invalid; valid[b, t] = mask[b, t] · mask[b, t+1] (all ones without a mask). Differentiable; plain tfjs
- * ops, so it runs on any backend, and no one-hot over the vocabulary (see rowCrossEntropy). Shapes: logits
+ * ops, so it runs on any backend, and no one-hot over the vocabulary (see crossEntropyRows). Shapes: logits
  * [B, T, V], inputIds int32 [B, T] → ce, valid [B, T−1].
  */
 export function tokenLosses(
