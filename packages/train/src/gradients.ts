@@ -299,7 +299,6 @@ export async function batchGradients(
     const microLosses: number[] = [];
     for (const [i, mb] of microBatches.entries()) {
       const t = tensors[i] as (typeof tensors)[number];
-      const validT = tf.tensor2d(valids[i] as Float32Array, [mb.batch, L], "float32");
       let result: Pick<ReturnType<typeof selectiveLoss>, "selectedValues" | "stats"> | undefined;
       let onDeviceKept: { ce: tf.Tensor; selected: tf.Tensor } | undefined;
       const { value, grads: g } = tf.variableGrads(() => {
@@ -322,7 +321,7 @@ export async function batchGradients(
         tokenLoss.push(ceValues);
         const r = selectiveLoss({
           ce,
-          valid: validT,
+          valid: tf.tensor2d(valids[i] as Float32Array, [mb.batch, L], "float32"),
           ceValues,
           validValues: valids[i],
           refLoss: refs[i],
@@ -335,10 +334,9 @@ export async function batchGradients(
         result = r;
         return r.loss;
       }, varList);
-      validT.dispose();
       if (onDeviceKept) {
         const kept = onDeviceKept as { ce: tf.Tensor; selected: tf.Tensor };
-        const ceValues = Float32Array.from((await kept.ce.data()) as Float32Array);
+        const ceValues = scored?.[i] ?? Float32Array.from((await kept.ce.data()) as Float32Array);
         const selectedValues = Float32Array.from((await kept.selected.data()) as Float32Array);
         kept.ce.dispose();
         kept.selected.dispose();
