@@ -53,7 +53,7 @@ export interface SelectiveLossResult {
 export function referenceLosses(model: ReferenceModel, inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D) {
   const ce = tf.tidy(() => model.tokenLosses(inputIds, attentionMask).ce);
   try {
-    return Float32Array.from(ce.dataSync() as Float32Array);
+    return Float32Array.from(readSync(ce, "referenceModel", "referenceLossesAsync"));
   } finally {
     ce.dispose();
   }
@@ -73,10 +73,26 @@ export async function referenceLossesAsync(
   }
 }
 
-function floats(x: tf.Tensor | Float32Array): Float32Array {
-  if (x instanceof Float32Array) return x;
-  const data = x.dataSync();
-  return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+/**
+ * A tensor's values read synchronously, as a Float32Array. A backend that cannot (WebGPU outside a browser) fails
+ * with a typed error naming `field` and the asynchronous way, `instead`, rather than with the backend's own.
+ */
+function readSync(x: tf.Tensor, field: string, instead: string): Float32Array {
+  let data: ArrayLike<number>;
+  try {
+    data = x.dataSync() as ArrayLike<number>;
+  } catch (error) {
+    throw new SelectiveLossError(
+      field,
+      `a tensor on a backend that reads synchronously (on ${tf.getBackend()} use ${instead})`,
+      `one that cannot: ${(error as Error).message.split("\n")[0]}`,
+    );
+  }
+  return data instanceof Float32Array ? data : Float32Array.from(data);
+}
+
+function floats(x: tf.Tensor | Float32Array, field: string): Float32Array {
+  return x instanceof Float32Array ? x : readSync(x, field, "selectiveLossOnDevice");
 }
 
 /**
@@ -96,7 +112,7 @@ export function selectiveLoss(input: SelectiveLossInput): SelectiveLossResult {
   }
   let ref: Float32Array;
   if (input.refLoss !== undefined) {
-    ref = floats(input.refLoss);
+    ref = floats(input.refLoss, "refLoss");
   } else if (input.referenceModel) {
     if (!input.inputIds)
       throw new SelectiveLossError("inputIds", "the batch's ids with referenceModel", "none");
@@ -108,8 +124,8 @@ export function selectiveLoss(input: SelectiveLossInput): SelectiveLossResult {
   }
   if (ref.length !== n) throw new SelectiveLossError("refLoss", `${n} values (${B}×${T})`, `${ref.length}`);
 
-  const ceData = input.ceValues ?? floats(ce);
-  const validData = input.validValues ?? floats(valid);
+  const ceData = input.ceValues ?? floats(ce, "ce");
+  const validData = input.validValues ?? floats(valid, "valid");
   const excess = excessLoss({ rows: B, ce: ceData, ref, valid: validData });
 
   let selectedData = input.selected;

@@ -13,6 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSafetensors } from "@rho1/safetensors";
+import { referenceLosses, referenceLossesAsync, selectiveLoss } from "@rho1/selective-loss";
 import {
   AdamW,
   batchGradients,
@@ -275,6 +276,19 @@ describe("SLM selection on the device", () => {
     const before = syncReads;
     expect(await deviceSelectionMismatches()).toEqual([]);
     expect(syncReads - before).toBe(0);
+  });
+
+  test("the host-selection API names the WebGPU way instead of failing inside tfjs", async () => {
+    const model = await CausalLM.load(join(MODELS, "llama-gqa-f32"));
+    const ids = tf.tensor2d([[1, 2, 3, 4]], [1, 4], "int32");
+    const { ce, valid } = model.tokenLosses(ids);
+    expect(() => selectiveLoss({ ce, valid, refLoss: new Float32Array(3), ratio: 0.5 })).toThrow(
+      "selective loss: ce: expected a tensor on a backend that reads synchronously (on webgpu use selectiveLossOnDevice)",
+    );
+    expect(() => referenceLosses(model, ids)).toThrow("on webgpu use referenceLossesAsync");
+    expect((await referenceLossesAsync(model, ids)).length).toBe(3);
+    for (const t of [ids, ce, valid]) t.dispose();
+    model.dispose();
   });
 });
 
