@@ -10,7 +10,7 @@ await tf.setBackend("cpu");
 
 describe("selectTokensOnDevice", () => {
   test("gives selectTokens' mask exactly: ties by index, NaN as +∞, padding, both scopes, every ratio", async () => {
-    expect(selectionCases().length).toBe(120);
+    expect(selectionCases().length).toBe(140);
     expect(await deviceSelectionMismatches()).toEqual([]);
   });
 

@@ -33,6 +33,7 @@ export function selectionCases(): SelectionCase[] {
     [4, 127],
     [8, 127],
     [2, 300],
+    [16, 2047], // a real batch: 32,752 tokens, far from a power of two (tf.topk pads to one)
   ];
   for (const [batch, time] of shapes) {
     for (const grid of [0, 4]) {
