@@ -1,6 +1,6 @@
 #!/bin/sh
 # Packs benchmarks/webgpu for a GPU machine that has a GPU driver and python3 with PyTorch but no Bun, no
-# node_modules and no network: ./.devbench/ (git-ignored, ~45 MB) holds
+# node_modules and no network (the device machines here are x86-64 Linux): ./.devbench/ (git-ignored, 44 MB) holds
 #   bun.xz             this machine's Bun, xz-compressed (~39 MB)
 #   webgpu/run.js      run.ts bundled with everything it imports (bun build; tfjs, tfjs-webgpu, our packages)
 #   dawn.node.xz       the `webgpu` package's Dawn for linux-x64 (run.js loads it from webgpu/dist/linux-x64/)
@@ -20,25 +20,26 @@ cp "$root/benchmarks/webgpu/torch_cuda.py" "$out/webgpu/"
 cp "$root/benchmarks/lib/torch_llama.py" "$out/lib/"
 dawn=$(cd "$root" && bun -e 'console.log(require.resolve("webgpu/package.json", { paths: [process.cwd() + "/packages/tfjs-webgpu"] }).replace(/package\.json$/, "dist/linux-x64/dawn.node"))')
 xz -T0 -6 -c "$dawn" >"$out/dawn.node.xz"
-xz -T0 -6 -c "$(command -v bun | xargs readlink -f)" >"$out/bun.xz"
-(cd "$out/gl" && apt-get download libvulkan1 >/dev/null 2>&1)
+xz -T0 -6 -c "$(readlink -f "$(command -v bun)")" >"$out/bun.xz"
+(cd "$out/gl" && apt-get download libvulkan1 >/dev/null 2>&1) ||
+  echo "bundle.sh: could not download libvulkan1; run.sh will need the machine's own Vulkan loader" >&2
 cat >"$out/run.sh" <<'RUN'
 #!/bin/sh
-# Unpacks .devbench under /tmp/rho1-devbench and runs benchmarks/webgpu/run.ts with the given options.
+# Unpacks .devbench into a fresh /tmp/rho1-devbench.* and runs benchmarks/webgpu/run.ts with the given options.
+# Without a system Vulkan loader it unpacks gl/*.deb into / (root, as the device machines run commands).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
 if ! "$ldconfig" -p | grep -q 'libvulkan\.so\.1'; then
-  for f in "$here"/gl/*.deb; do dpkg -x "$f" /; done
+  for f in "$here"/gl/*.deb; do if [ -e "$f" ]; then dpkg -x "$f" /; fi; done
   "$ldconfig"
 fi
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; fi
-work=/tmp/rho1-devbench
-rm -rf "$work"
+work=$(mktemp -d /tmp/rho1-devbench.XXXXXX)
 mkdir -p "$work/webgpu/dist/linux-x64" "$work/lib"
-cp "$here"/webgpu/* "$work/webgpu/"
-cp "$here"/lib/* "$work/lib/"
+cp -r "$here"/webgpu/. "$work/webgpu/"
+cp -r "$here"/lib/. "$work/lib/"
 python3 - "$here" "$work" <<'PY'
 import lzma, shutil, sys
 here, work = sys.argv[1], sys.argv[2]

@@ -23,6 +23,20 @@ describe("selectTokensOnDevice", () => {
     expect(Array.from(selectTokens(excess, valid, 1, 6, 0.5, "batch"))).toEqual([0, 1, 0, 1, 0, 0]);
   });
 
+  test("validity is any non-zero value, as in select.ts; the mask is 0/1 at every ratio", async () => {
+    const excess = tf.tensor2d([[3, 1, 2, 5]]);
+    const valid = Float32Array.from([2, 0.5, 1, 0]);
+    for (const ratio of [1, 0.7]) {
+      const mask = selectTokensOnDevice(excess, valid, 1, 4, ratio, "batch");
+      expect(Array.from(await mask.data())).toEqual(
+        Array.from(selectTokens(Float32Array.from([3, 1, 2, 5]), valid, 1, 4, ratio, "batch")),
+      );
+    }
+    expect(Array.from(await selectTokensOnDevice(excess, valid, 1, 4, 1, "batch").data())).toEqual([
+      1, 1, 1, 0,
+    ]);
+  });
+
   test("bad input is a typed error", () => {
     const x = tf.zeros([2, 3]);
     expect(() => selectTokensOnDevice(x, new Float32Array(5), 2, 3, 0.5, "batch")).toThrow(

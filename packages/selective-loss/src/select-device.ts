@@ -4,7 +4,7 @@ import { checkRatio, type SelectionScope, selectionCount } from "./select.ts";
 
 /**
  * selectTokens as tensor ops: the same 0/1 mask, bit for bit, for a backend that cannot read the device synchronously
- * (WebGPU), so the taped CE is ranked where it lies instead of by a second, untaped forward pass read to the host.
+ * (WebGPU), so that the taped CE is ranked where it lies and a training step needs only its taped forward pass.
  * Each ranked row's k-th largest key (tf.topk) is its threshold; every valid key above it is kept, and of the valid keys
  * equal to it the first k − #above in index order. That is select.ts's total order (value, then the lower index), NaN
  * ranking with +∞ at the top; `valid` is host data (ids and masks start on the host), so each row's k is known without
@@ -37,6 +37,9 @@ export function selectTokensOnDevice(
   }
   const rows = scope === "batch" ? 1 : batch;
   const width = n / rows;
+  // The tie ranks below are float32 counts, exact up to 2^24 per ranked row.
+  if (width >= 2 ** 24)
+    throw new SelectiveLossError("excess", `fewer than 2^24 tokens per ranked ${scope}`, `${width}`);
   const counts = new Int32Array(rows);
   let everyValid = true;
   for (let r = 0; r < rows; r++) {
@@ -45,7 +48,11 @@ export function selectTokensOnDevice(
     counts[r] = selectionCount(ratio, nValid);
     if (counts[r] < nValid) everyValid = false;
   }
-  const validMask = tf.tensor2d(valid, [batch, time], "float32");
+  const validMask = tf.tensor2d(
+    Float32Array.from(valid, (v) => (v !== 0 ? 1 : 0)),
+    [batch, time],
+    "float32",
+  );
   if (everyValid) return validMask; // ratio 1, or rows too short to drop a token: select.ts keeps every candidate
   return tf.tidy(() => {
     const isValid = tf.notEqual(tf.reshape(validMask, [rows, width]), 0);

@@ -298,6 +298,9 @@ describe("crossEntropyRows (the CROSS_ENTROPY composite of @rho1/transformer)", 
       expect(ce[r]).toBe(0);
       expect(g.subarray(r * V, (r + 1) * V).every((v) => v === 0)).toBe(true);
     }
+    const before = tf.memory().numTensors;
+    crossEntropyRows(logits, labels).dispose();
+    expect(tf.memory().numTensors).toBe(before); // nothing left behind outside a tidy
     expect(() => crossEntropyRows(logits, tf.tensor1d([1, 2], "int32"))).toThrow(
       "labels: expected shape [256], found [2]",
     );

@@ -82,6 +82,7 @@ function readSync(x: tf.Tensor, field: string, instead: string): Float32Array {
   try {
     data = x.dataSync() as ArrayLike<number>;
   } catch (error) {
+    if (x.isDisposed) throw error;
     throw new SelectiveLossError(
       field,
       `a tensor on a backend that reads synchronously (on ${tf.getBackend()} use ${instead})`,

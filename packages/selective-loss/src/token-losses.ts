@@ -25,7 +25,7 @@ export function crossEntropyRows(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.T
   if (logits.rank !== 2) throw new SelectiveLossError("logits", "a [N, V] tensor", `rank ${logits.rank}`);
   if (labels.rank !== 1 || labels.shape[0] !== logits.shape[0])
     throw new SelectiveLossError("labels", `shape [${logits.shape[0]}]`, `[${labels.shape}]`);
-  return rowCrossEntropy(logits, tf.cast(labels, "int32")) as tf.Tensor1D;
+  return tf.tidy(() => rowCrossEntropy(logits, tf.cast(labels, "int32")) as tf.Tensor1D);
 }
 
 // customGrad's typing takes the save function as one of the variadic inputs; it is always passed last.

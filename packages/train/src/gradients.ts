@@ -300,50 +300,57 @@ export async function batchGradients(
     for (const [i, mb] of microBatches.entries()) {
       const t = tensors[i] as (typeof tensors)[number];
       let result: Pick<ReturnType<typeof selectiveLoss>, "selectedValues" | "stats"> | undefined;
-      let onDeviceKept: { ce: tf.Tensor; selected: tf.Tensor } | undefined;
-      const { value, grads: g } = tf.variableGrads(() => {
-        const { ce } = model.tokenLosses(t.ids, t.mask);
-        if (onDevice) {
-          const r = selectiveLossOnDevice({
+      // The device path keeps its taped CE and mask past the tape, to read them for the statistics.
+      const kept: { ce?: tf.Tensor; selected?: tf.Tensor } = {};
+      let value: tf.Scalar;
+      let g: tf.NamedTensorMap;
+      try {
+        ({ value, grads: g } = tf.variableGrads(() => {
+          const { ce } = model.tokenLosses(t.ids, t.mask);
+          if (onDevice) {
+            const r = selectiveLossOnDevice({
+              ce,
+              valid: valids[i] as Float32Array,
+              refLoss: refs[i],
+              ratio,
+              scope,
+              selected: batchSelection?.[i],
+              denominator,
+            });
+            kept.ce = tf.keep(ce);
+            kept.selected = tf.keep(r.selected);
+            return r.loss;
+          }
+          // Without a copy scored before the tape, the taped CE is read here, once.
+          const ceValues = scored?.[i] ?? Float32Array.from(ce.dataSync() as Float32Array);
+          tokenLoss.push(ceValues);
+          const r = selectiveLoss({
             ce,
-            valid: valids[i] as Float32Array,
+            valid: tf.tensor2d(valids[i] as Float32Array, [mb.batch, L], "float32"),
+            ceValues,
+            validValues: valids[i],
             refLoss: refs[i],
             ratio,
             scope,
             selected: batchSelection?.[i],
             denominator,
           });
-          onDeviceKept = { ce: tf.keep(ce), selected: tf.keep(r.selected) };
+          r.selected.dispose();
+          result = r;
           return r.loss;
+        }, varList));
+        if (kept.ce && kept.selected) {
+          const ceValues = scored?.[i] ?? Float32Array.from((await kept.ce.data()) as Float32Array);
+          const selectedValues =
+            batchSelection?.[i] ?? Float32Array.from((await kept.selected.data()) as Float32Array);
+          tokenLoss.push(ceValues);
+          const valid = valids[i] as Float32Array;
+          const excess = excessLoss({ rows: mb.batch, ce: ceValues, ref: refs[i], valid });
+          result = { selectedValues, stats: selectionStats(ceValues, excess, valid, selectedValues) };
         }
-        // Without a copy scored before the tape, the taped CE is read here, once.
-        const ceValues = scored?.[i] ?? Float32Array.from(ce.dataSync() as Float32Array);
-        tokenLoss.push(ceValues);
-        const r = selectiveLoss({
-          ce,
-          valid: tf.tensor2d(valids[i] as Float32Array, [mb.batch, L], "float32"),
-          ceValues,
-          validValues: valids[i],
-          refLoss: refs[i],
-          ratio,
-          scope,
-          selected: batchSelection?.[i],
-          denominator,
-        });
-        r.selected.dispose();
-        result = r;
-        return r.loss;
-      }, varList);
-      if (onDeviceKept) {
-        const kept = onDeviceKept as { ce: tf.Tensor; selected: tf.Tensor };
-        const ceValues = scored?.[i] ?? Float32Array.from((await kept.ce.data()) as Float32Array);
-        const selectedValues = Float32Array.from((await kept.selected.data()) as Float32Array);
-        kept.ce.dispose();
-        kept.selected.dispose();
-        tokenLoss.push(ceValues);
-        const valid = valids[i] as Float32Array;
-        const excess = excessLoss({ rows: mb.batch, ce: ceValues, ref: refs[i], valid });
-        result = { selectedValues, stats: selectionStats(ceValues, excess, valid, selectedValues) };
+      } finally {
+        kept.ce?.dispose();
+        kept.selected?.dispose();
       }
       const microLoss = (await value.data())[0] as number;
       value.dispose();
