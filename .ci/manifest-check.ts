@@ -3,24 +3,16 @@
 // unimported, and a third-party package has one version string wherever it is listed. Prints one line per problem
 // and exits 1 if there is any. Imports are read from the source text (static, re-exports, and literal dynamic
 // imports); a dynamic import of a computed name is invisible here, so such packages are optional peers.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { filesUnder, isTestCode } from "../scripts/packages.ts";
 
 const root = resolve(import.meta.dir, "..");
 const packagesDir = join(root, "packages");
 
-/** Test code: test files and the helpers only tests load. */
-const isTestFile = (path: string) => /\.test\.ts$|(^|\/)test-[^/]*\.ts$|(^|\/)testing\//.test(path);
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|tsx|mts|js|mjs)$/.test(name) && !name.endsWith(".d.ts")) out.push(path);
-  }
-  return out;
-}
+/** Source files: TypeScript and JavaScript, not declarations. */
+const sourceFiles = (dir: string) =>
+  filesUnder(dir).filter((path) => /\.(ts|tsx|mts|js|mjs)$/.test(path) && !path.endsWith(".d.ts"));
 
 const SPECIFIER =
   /(?:^|[\s;])(?:import|export)\s[^"'`;]*?\bfrom\s*["']([^"']+)["']|(?:^|[\s;])import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
@@ -56,7 +48,7 @@ for (const dir of readdirSync(packagesDir).sort()) {
     for (const match of text.matchAll(SPECIFIER)) {
       const pkg = packageOf((match[1] ?? match[2] ?? match[3]) as string);
       if (pkg === null || pkg === manifest.name) continue;
-      (isTestFile(relative(src, file)) ? testOnly : runtime).add(pkg);
+      (isTestCode(relative(src, file)) ? testOnly : runtime).add(pkg);
     }
   }
   for (const pkg of runtime) testOnly.delete(pkg);

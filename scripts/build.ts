@@ -6,28 +6,11 @@
  * packages ship beside dist/. A few third-party modules Node cannot load are bundled into the package that needs
  * them (NODE_BUNDLES).
  */
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { ROOT, workspacePackages } from "./packages.ts";
+import { filesUnder, ROOT, workspacePackages } from "./packages.ts";
 
 const OUT = join(ROOT, ".build");
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : [path];
-  });
-}
 
 /** `from "./a.ts"`, `import("../b.ts")` -> .js; bare specifiers (other packages) are left alone. */
 export function rewriteDeclarationSpecifiers(text: string): string {
@@ -92,7 +75,7 @@ export async function build(): Promise<string[]> {
     const dist = join(pkg.path, "dist");
     rmSync(dist, { recursive: true, force: true });
     if (!existsSync(from)) continue;
-    for (const file of walk(from)) {
+    for (const file of filesUnder(from)) {
       const target = join(dist, relative(from, file));
       mkdirSync(dirname(target), { recursive: true });
       if (file.endsWith(".d.ts")) {

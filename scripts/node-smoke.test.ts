@@ -6,37 +6,20 @@
  * @rho1/distributed's MPI path names what it needs.
  */
 import { expect, test } from "bun:test";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { ROOT, workspacePackages } from "./packages.ts";
+import { filesUnder, isTestCode, ROOT, workspacePackages } from "./packages.ts";
 
 /** The files allowed to touch Bun: the runtime switch, and the MPI shim loaded only under Bun (mpi.ts checks). */
 const BUN_ALLOWED = new Set(["packages/io/src/runtime.ts", "packages/distributed/src/mpi-ffi.ts"]);
-const isTestCode = (path: string) => /\.test\.ts$|(^|\/)test-[^/]*\.ts$|(^|\/)testing\//.test(path);
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? sources(path) : path.endsWith(".ts") ? [path] : [];
-  });
-}
 
 test("packages that declare engines.node use no Bun API outside @rho1/io's runtime switch", () => {
   const nodePackages = workspacePackages().filter((p) => (p.json.engines as Record<string, string>)?.node);
   expect(nodePackages.map((p) => p.json.name)).toContain("@rho1/transformer");
   const offending: string[] = [];
   for (const pkg of nodePackages) {
-    for (const file of sources(join(pkg.path, "src"))) {
+    for (const file of filesUnder(join(pkg.path, "src")).filter((f) => f.endsWith(".ts"))) {
       const path = relative(ROOT, file);
       if (isTestCode(path) || BUN_ALLOWED.has(path)) continue;
       readFileSync(file, "utf8")

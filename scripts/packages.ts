@@ -2,10 +2,20 @@
  * The publishable packages of the monorepo, discovered from packages/*\/package.json (never a hard-coded list),
  * in dependency order: every package comes after the @rho1 packages it depends on.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "..");
+
+/** Every file below `dir` (recursively), as paths joined onto it. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile());
+}
+
+/** Test code, by a package-relative path: test files and the helpers only tests load. */
+export const isTestCode = (path: string) => /\.test\.ts$|(^|\/)test-[^/]*\.ts$|(^|\/)testing\//.test(path);
 
 export interface PackageJson {
   name: string;

@@ -9,20 +9,11 @@
  * `workspace:*` becomes the exact version of that package, devDependencies are dropped, and `publishConfig`
  * overrides are applied. Publishing refuses a package whose dist/ is missing or whose files reach outside it.
  */
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type PackageJson, type WorkspacePackage, workspacePackages } from "./packages.ts";
+import { filesUnder, type PackageJson, type WorkspacePackage, workspacePackages } from "./packages.ts";
 
 type Exports = Record<string, string | Record<string, string>>;
 
@@ -92,13 +83,6 @@ export function publishedManifest(json: PackageJson, versions: Map<string, strin
   return Object.keys(overrides).length > 0 ? { ...rest, publishConfig: overrides } : rest;
 }
 
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : [path];
-  });
-}
-
 /**
  * Paths a published file must not contain: anything that only exists in this repository or beside it. Relative
  * string literals in compiled code are resolved and must stay inside the package.
@@ -106,7 +90,7 @@ function walk(dir: string): string[] {
 export function repositoryReferences(stageDir: string): string[] {
   const problems: string[] = [];
   const dist = join(stageDir, "dist");
-  for (const file of existsSync(dist) ? walk(dist) : []) {
+  for (const file of existsSync(dist) ? filesUnder(dist) : []) {
     if (!file.endsWith(".js")) continue;
     const text = readFileSync(file, "utf8");
     if (/\.\.\/shared\b|\/work\/|import\.meta\.dir\b/.test(text))

@@ -26,6 +26,7 @@ export {
   isBun,
   mapFile,
   readAt,
+  readInto,
   runtimeName,
   sleepSync,
   zstdCompressSync,

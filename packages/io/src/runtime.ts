@@ -52,13 +52,21 @@ export function mapFile(path: string, range: { offset?: number; size?: number } 
 /** Up to `length` bytes of an open file from `position` (fewer where the file ends first). */
 export function readAt(fd: number, length: number, position: number): Uint8Array {
   const bytes = new Uint8Array(length);
+  return bytes.subarray(0, readInto(fd, bytes, position));
+}
+
+/**
+ * Fills `into` from an open file at `position`, read after read (one read may return less than asked); returns the
+ * bytes read, fewer than `into.length` only where the file ends first.
+ */
+export function readInto(fd: number, into: Uint8Array, position: number): number {
   let done = 0;
-  while (done < length) {
-    const n = readSync(fd, bytes, done, length - done, position + done);
+  while (done < into.length) {
+    const n = readSync(fd, into, done, into.length - done, position + done);
     if (n <= 0) break;
     done += n;
   }
-  return bytes.subarray(0, done);
+  return done;
 }
 
 /** gzip with zlib's default level. */

@@ -32,6 +32,22 @@ export const parquetCompressors = {
   GZIP: (input: Uint8Array) => gzipSync(input),
 };
 
+/** The OpenWebMath schema's columns of `rows`: url, text (named `textColumn`), date, metadata, all strings. */
+function owmColumns(rows: OwmRow[], textColumn: string) {
+  const column = (name: string, pick: (r: OwmRow) => string) => ({
+    name,
+    data: rows.map(pick),
+    type: "STRING" as const,
+    nullable: false,
+  });
+  return [
+    column("url", (r) => r.url),
+    column(textColumn, (r) => r.text),
+    column("date", (r) => r.date),
+    column("metadata", (r) => r.metadata),
+  ];
+}
+
 /** Writes `rows` as an OpenWebMath-schema parquet file, atomically (temp file + rename). Returns its size. */
 export async function writeOwmParquet(
   rows: OwmRow[],
@@ -39,19 +55,8 @@ export async function writeOwmParquet(
   options: WriteOwmOptions = {},
 ): Promise<number> {
   const { codec = "SNAPPY", rowGroupSize = 1000, textColumn = "text" } = options;
-  const column = (name: string, pick: (r: OwmRow) => string) => ({
-    name,
-    data: rows.map(pick),
-    type: "STRING" as const,
-    nullable: false,
-  });
   const buffer = parquetWriteBuffer({
-    columnData: [
-      column("url", (r) => r.url),
-      column(textColumn, (r) => r.text),
-      column("date", (r) => r.date),
-      column("metadata", (r) => r.metadata),
-    ],
+    columnData: owmColumns(rows, textColumn),
     codec,
     compressors: parquetCompressors,
     rowGroupSize,
@@ -71,23 +76,16 @@ export async function writeOwmParquetGroups(
   options: Omit<WriteOwmOptions, "rowGroupSize"> = {},
 ): Promise<number> {
   const { codec = "SNAPPY", textColumn = "text" } = options;
-  const columns = (rows: OwmRow[]) =>
-    (["url", textColumn, "date", "metadata"] as const).map((name, i) => ({
-      name,
-      data: rows.map((r) => [r.url, r.text, r.date, r.metadata][i]),
-      type: "STRING" as const,
-      nullable: false,
-    }));
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     const writer = new ParquetWriter({
       writer: fileWriter(tmp),
-      schema: schemaFromColumnData({ columnData: columns([]) }),
+      schema: schemaFromColumnData({ columnData: owmColumns([], textColumn) }),
       codec,
       compressors: parquetCompressors,
     });
     for await (const rows of groups) {
-      const columnData = columns(rows).map(({ name, data }) => ({ name, data }));
+      const columnData = owmColumns(rows, textColumn).map(({ name, data }) => ({ name, data }));
       await writer.write({ columnData, rowGroupSize: rows.length });
     }
     writer.finish();

@@ -11,8 +11,9 @@
  * losses on its first use, before its first row is returned.
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { readInto } from "@rho1/io";
 import { ScoreError } from "./errors.ts";
 import { readManifest, type ScoreManifest } from "./manifest.ts";
 import { decodeUnitHeader, float16ArrayClass, mapUnit, type UnitLayout, type UnitView } from "./unit-file.ts";
@@ -105,10 +106,8 @@ export class ScoreStore {
     let f16 = false;
     try {
       for (let at = 0; ; ) {
-        // Fill the buffer whole (a short read mid-file would split a loss value across chunks).
-        let n = 0;
-        for (let got = -1; got !== 0 && n < VERIFY_BUFFER.length; n += got)
-          got = readSync(fd, VERIFY_BUFFER, n, VERIFY_BUFFER.length - n, at + n);
+        // Filled whole (a short read mid-file would split a loss value across chunks).
+        const n = readInto(fd, VERIFY_BUFFER, at);
         if (n === 0) break;
         const chunk = VERIFY_BUFFER.subarray(0, n);
         hasher.update(chunk);
@@ -123,9 +122,7 @@ export class ScoreStore {
         const to = Math.min(at + n, lossEnd);
         if (from < to) {
           // from - at is 8-aligned (lossStart is, and so is every chunk start): a view, not a copy.
-          const values = f16
-            ? new (float16ArrayClass(path))(VERIFY_BUFFER.buffer, from - at, Math.floor((to - from) / 2))
-            : new Float32Array(VERIFY_BUFFER.buffer, from - at, Math.floor((to - from) / 4));
+          const values = verifyBufferLosses(f16 ? 2 : 4, from - at, to - from, path);
           assertFinite(values, (from - lossStart) / (f16 ? 2 : 4), this.seqLen, path);
         }
         at += n;
@@ -287,6 +284,13 @@ export class ScoreStore {
 /** 8 MiB, reused: the verifier's read buffer. */
 const VERIFY_BUFFER = new Uint8Array(8 << 20);
 
+/** The loss values in VERIFY_BUFFER's bytes [offset, offset + bytes), as a view (offset 8-aligned). */
+function verifyBufferLosses(width: 2 | 4, offset: number, bytes: number, path: string) {
+  return width === 2
+    ? new (float16ArrayClass(path))(VERIFY_BUFFER.buffer, offset, Math.floor(bytes / 2))
+    : new Float32Array(VERIFY_BUFFER.buffer, offset, Math.floor(bytes / 4));
+}
+
 function nonFinite(value: number, index: number, seqLen: number, file: string): ScoreError {
   const row = Math.floor(index / (seqLen - 1));
   return new ScoreError(
@@ -300,14 +304,11 @@ const bytesOf = (a: Int32Array | Uint32Array | Float32Array | Float16Array) =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 function preadFully(fd: number, into: Uint8Array, position: number, path: string): void {
-  for (let done = 0; done < into.length; ) {
-    const n = readSync(fd, into, done, into.length - done, position + done);
-    if (n === 0)
-      throw new ScoreError("corrupt_store", `unit file ends at byte ${position + done}, before its data`, {
-        file: path,
-      });
-    done += n;
-  }
+  const done = readInto(fd, into, position);
+  if (done < into.length)
+    throw new ScoreError("corrupt_store", `unit file ends at byte ${position + done}, before its data`, {
+      file: path,
+    });
 }
 
 /** Streams a unit's loss section through the verifier's buffer: every value must be finite. */
@@ -317,11 +318,7 @@ function checkLossesFinite(fd: number, layout: UnitLayout, path: string): void {
   for (let done = 0; done < total; ) {
     const n = Math.min(VERIFY_BUFFER.length, total - done);
     preadFully(fd, VERIFY_BUFFER.subarray(0, n), layout.lossOffset + done, path);
-    const values =
-      width === 2
-        ? new (float16ArrayClass(path))(VERIFY_BUFFER.buffer, 0, n / 2)
-        : new Float32Array(VERIFY_BUFFER.buffer, 0, n / 4);
-    assertFinite(values, done / width, layout.seqLen, path);
+    assertFinite(verifyBufferLosses(width, 0, n, path), done / width, layout.seqLen, path);
     done += n;
   }
 }

@@ -372,7 +372,7 @@ export async function batchGradients(
           grad.dispose();
         } else grads.set(key, grad);
       }
-      const r = result as ReturnType<typeof selectiveLoss>;
+      const r = result as NonNullable<typeof result>;
       selected.push(r.selectedValues); // this step's own array (selectTokens' or batchSelection's)
       microStats.push(r.stats);
     }

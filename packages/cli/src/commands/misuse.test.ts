@@ -21,6 +21,19 @@ import { cliCommand, STORIES, tempDir } from "./test-support.ts";
 const work = tempDir("rho1-cli-misuse-");
 const nanModel = join(work, "nan-model");
 const corpus = join(work, "c.jsonl");
+/** `rho1 train` arguments for one step of batch 2 on the corpus over the score store `store`. */
+const oneStepOn = (store: string) => [
+  "--model",
+  STORIES,
+  "--data",
+  corpus,
+  "--ref-scores",
+  store,
+  "--batch-size",
+  "2",
+  "--steps",
+  "1",
+];
 const rho1 = (name: string, ...args: string[]) => {
   const r = cliCommand(name)(...args);
   // The backend notice is informational; everything else a refusal prints must be one line.
@@ -79,18 +92,7 @@ test("train on a store holding a NaN loss (checksums updated to match) refuses i
   const manifest = JSON.parse(readFileSync(join(store, "manifest.json"), "utf8"));
   manifest.units[0].sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
   writeFileSync(join(store, "manifest.json"), JSON.stringify(manifest));
-  const args = [
-    "--model",
-    STORIES,
-    "--data",
-    corpus,
-    "--ref-scores",
-    store,
-    "--batch-size",
-    "2",
-    "--steps",
-    "1",
-  ];
+  const args = oneStepOn(store);
   for (const extra of [[], ["--no-verify"]]) {
     const out = join(work, `nan-train${extra.length}`);
     const r = rho1("train", ...args, "--out", out, ...extra);
@@ -118,18 +120,7 @@ test("train on a store edited after scoring is refused before step 1; --no-verif
   const fd = openSync(unit, "r+");
   writeSync(fd, new Uint8Array(new Float32Array([9, 9, 9]).buffer), 0, 12, 64 + 4 * 16 * 4); // edited in place
   closeSync(fd);
-  const args = [
-    "--model",
-    STORIES,
-    "--data",
-    corpus,
-    "--ref-scores",
-    store,
-    "--batch-size",
-    "2",
-    "--steps",
-    "1",
-  ];
+  const args = oneStepOn(store);
   const refused = rho1("train", ...args, "--out", join(work, "t1"));
   expect(refused.code).toBe(1);
   expect(refused.lines).toEqual([
